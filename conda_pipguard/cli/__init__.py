@@ -1,0 +1,1 @@
+"""Command line: one parser per subcommand, shared by ``conda pipguard`` and ``conda-pipguard``."""

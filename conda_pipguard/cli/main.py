@@ -1,0 +1,69 @@
+"""The parser both entry points share, and the standalone ``conda-pipguard`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .. import __version__
+from ..core.errors import PipguardError
+from . import mark, status
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its summary, options and action."""
+
+    name: str
+    summary: str
+    configure: Callable[..., None]
+    execute: Callable[..., int]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("status", status.SUMMARY, status.configure_parser, status.execute),
+    Command("mark", mark.MARK_SUMMARY, mark.configure_mark, mark.execute_mark),
+    Command("unmark", mark.UNMARK_SUMMARY, mark.configure_unmark, mark.execute_unmark),
+)
+
+
+def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+    """Add the subcommands to *parser* (conda's ``pipguard`` parser, or the standalone one)."""
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"conda-pipguard {__version__}"
+    )
+    sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        child = sub.add_parser(command.name, help=command.summary, description=command.summary)
+        command.configure(child, with_conda=with_conda)
+        child.set_defaults(_execute=command.execute)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The standalone parser."""
+    parser = argparse.ArgumentParser(
+        prog="conda-pipguard",
+        description="Stop pip from silently breaking conda environments.",
+    )
+    configure_parser(parser)
+    return parser
+
+
+def run(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+    """Run the subcommand *args* selected."""
+    return args._execute(args, with_conda=with_conda)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``conda-pipguard`` and ``python -m conda_pipguard``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except PipguardError as err:
+        sys.stderr.write(f"conda-pipguard: error: {err}\n")
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,77 @@
+"""One call from a prefix to everything ``status`` reports: environment, findings, lock state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .analysis import Analysis, analyze
+from .environment import Environment, load_environment
+from .marker import MarkerStatus, read_status
+from .versionspec import Matcher
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The read-only diagnosis of one environment.
+
+    Attributes:
+        env: What is on disk.
+        analysis: The findings.
+        marker: The lock state.
+    """
+
+    env: Environment
+    analysis: Analysis
+    marker: MarkerStatus
+
+    @property
+    def verdict(self) -> str:
+        """``clean``, ``pip-touched``, ``at-risk`` or ``broken``."""
+        return self.analysis.verdict()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object of the ``status --json`` contract."""
+        env = self.env
+        return {
+            "prefix": str(env.prefix),
+            "name": env.name,
+            "verdict": self.verdict,
+            "python": env.python.to_dict() if env.python else None,
+            "marker": self.marker.to_dict(),
+            "counts": {
+                "conda_records": len(env.records),
+                "distributions": len(env.distributions),
+                "non_conda_distributions": len(self.analysis.non_conda),
+            },
+            "findings": [finding.to_dict() for finding in self.analysis.findings],
+        }
+
+
+def diagnose(
+    prefix: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    matcher: Matcher | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Diagnosis:
+    """Read and analyse the environment at *prefix*.
+
+    Raises:
+        NotACondaEnvironment: *prefix* is not a conda environment.
+    """
+    from .softlock import is_soft_locked
+
+    environ = dict(os.environ if environ is None else environ)
+    env = load_environment(prefix, name, environ=environ)
+    marker = read_status(
+        env.prefix,
+        env.python,
+        records=env.records,
+        environ=environ,
+        env_vars=env.env_vars,
+        soft=is_soft_locked(env.prefix),
+    )
+    return Diagnosis(env, analyze(env, matcher), marker)

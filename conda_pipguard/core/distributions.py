@@ -1,0 +1,287 @@
+"""Find the Python distributions installed in a site-packages directory.
+
+Metadata is parsed with :mod:`importlib.metadata` (``PathDistribution``), which reads dist-info
+(``METADATA``, ``RECORD``) and egg-info (``PKG-INFO``, ``requires.txt``) alike; the directory
+listing is ours, so that broken entries and pip's leftovers are seen instead of skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.parser
+import json
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from importlib.metadata import PathDistribution
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+_EGG_INFO_SUFFIX = re.compile(r"-py\d+(?:\.\d+)*(?:-[^-]+)?$")
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """A file a distribution's ``RECORD`` lists.
+
+    Attributes:
+        path: Prefix-relative POSIX path.
+        sha256: Hex digest from RECORD, or None.
+    """
+
+    path: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class DistDir:
+    """A metadata entry in site-packages, before its metadata is read.
+
+    Attributes:
+        path: Prefix-relative POSIX path of the dist-info/egg-info directory (or file).
+        kind: ``dist-info``, ``egg-info`` or ``egg-link``.
+        name: Project name as the entry's file name spells it.
+        version: Version from the file name ('' when it has none).
+    """
+
+    path: str
+    kind: str
+    name: str
+    version: str
+
+    @property
+    def key(self) -> str:
+        """The canonical project name."""
+        return canonicalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """An installed Python distribution.
+
+    Attributes:
+        name: Project name from its metadata.
+        version: Version from its metadata.
+        path: Prefix-relative path of its metadata directory (or egg-info file / egg-link).
+        kind: ``dist-info``, ``egg-info`` or ``egg-link``.
+        site_packages: Prefix-relative site-packages directory it was found in (absolute for
+            the user site directory, which lies outside the prefix).
+        installer: Content of ``INSTALLER``, stripped, or None.
+        requested: True when ``REQUESTED`` exists (the user asked for it by name).
+        editable: True for a development install.
+        editable_source: Where an editable install's code lives.
+        direct_url: Decoded ``direct_url.json``, or None.
+        requires: ``Requires-Dist`` strings.
+        files: The files its RECORD lists, or None when it has no RECORD.
+    """
+
+    name: str
+    version: str
+    path: str
+    kind: str = "dist-info"
+    site_packages: str = ""
+    installer: str | None = None
+    requested: bool = False
+    editable: bool = False
+    editable_source: str | None = None
+    direct_url: dict[str, Any] | None = None
+    requires: tuple[str, ...] = ()
+    files: tuple[RecordEntry, ...] | None = None
+
+    @property
+    def key(self) -> str:
+        """The canonical project name."""
+        return canonicalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class Debris:
+    """Something in site-packages that is not a usable distribution.
+
+    Attributes:
+        path: Prefix-relative path.
+        reason: One line saying what it is.
+    """
+
+    path: str
+    reason: str
+
+
+def _split_name_version(stem: str, kind: str) -> tuple[str, str]:
+    if kind == "egg-info":
+        stem = _EGG_INFO_SUFFIX.sub("", stem)
+    if "-" not in stem:
+        return stem, ""
+    name, version = stem.rsplit("-", 1)
+    return name, version
+
+
+def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], list[Debris]]:
+    """List metadata entries of *site_packages* (prefix-relative) without reading them.
+
+    This is the cheap scan the hooks use: a single ``scandir``.
+    """
+    site = prefix / site_packages
+    dists: list[DistDir] = []
+    debris: list[Debris] = []
+    try:
+        with os.scandir(site) as entries:
+            names = sorted((entry.name, entry.is_dir()) for entry in entries)
+    except OSError:
+        return dists, debris
+    for name, is_dir in names:
+        rel = f"{site_packages}/{name}"
+        if name.startswith("~"):
+            debris.append(Debris(rel, "left behind by an interrupted pip install or uninstall"))
+        elif name.endswith(".conda_trash"):
+            debris.append(Debris(rel, "a file conda could not delete (.conda_trash)"))
+        elif name.endswith(".dist-info") and is_dir:
+            dists.append(DistDir(rel, "dist-info", *_split_name_version(name[:-10], "dist-info")))
+        elif name.endswith(".egg-info"):
+            dists.append(DistDir(rel, "egg-info", *_split_name_version(name[:-9], "egg-info")))
+        elif name.endswith(".egg-link") and not is_dir:
+            dists.append(DistDir(rel, "egg-link", name[:-9], ""))
+    return dists, debris
+
+
+def _b64_to_hex(value: str) -> str | None:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
+    files = dist.files
+    if files is None:
+        return None
+    entries = []
+    for item in files:
+        path = posixpath.normpath(f"{site_packages}/{item.as_posix()}")
+        if path.startswith("../") or posixpath.isabs(path):
+            continue
+        sha = None
+        if item.hash is not None and item.hash.mode == "sha256":
+            sha = _b64_to_hex(item.hash.value)
+        entries.append(RecordEntry(path, sha))
+    return tuple(entries)
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _editable(direct_url: dict[str, Any] | None) -> tuple[bool, str | None]:
+    if not direct_url:
+        return False, None
+    dir_info = direct_url.get("dir_info")
+    if isinstance(dir_info, dict) and dir_info.get("editable"):
+        url = direct_url.get("url")
+        return True, url.removeprefix("file://") if isinstance(url, str) else None
+    return False, None
+
+
+def _egg_link(prefix: Path, entry: DistDir) -> Distribution | Debris:
+    text = _read_small(prefix / entry.path) or ""
+    source = text.splitlines()[0].strip() if text.strip() else ""
+    if not source:
+        return Debris(entry.path, "an .egg-link that names no source directory")
+    version = ""
+    for info in sorted(Path(source).glob("*.egg-info")):
+        meta = _read_small(info / "PKG-INFO")
+        if meta:
+            version = email.parser.Parser().parsestr(meta, headersonly=True).get("Version", "")
+            break
+    return Distribution(
+        name=entry.name,
+        version=version,
+        path=entry.path,
+        kind="egg-link",
+        site_packages=posixpath.dirname(entry.path),
+        editable=True,
+        editable_source=source,
+    )
+
+
+def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
+    """Read the metadata of one entry; a broken one comes back as :class:`Debris`."""
+    if entry.kind == "egg-link":
+        return _egg_link(prefix, entry)
+    path = prefix / entry.path
+    site_packages = posixpath.dirname(entry.path)
+    if path.is_file():  # a single-file egg-info is its own PKG-INFO
+        text = _read_small(path)
+        message = email.parser.Parser().parsestr(text or "", headersonly=True)
+        if not message.get("Name"):
+            return Debris(entry.path, "an egg-info file without a Name")
+        return Distribution(
+            name=message["Name"],
+            version=message.get("Version", ""),
+            path=entry.path,
+            kind="egg-info",
+            site_packages=site_packages,
+        )
+    dist = PathDistribution(path)
+    try:
+        metadata = dist.metadata
+        name = metadata["Name"] if metadata is not None else None
+        if not name:
+            missing = "METADATA" if entry.kind == "dist-info" else "PKG-INFO"
+            return Debris(entry.path, f"{entry.kind} without a readable {missing}")
+        version = metadata["Version"] or ""
+        installer = dist.read_text("INSTALLER")
+        direct_url_text = dist.read_text("direct_url.json")
+        requires = tuple(dist.requires or ())
+        files = _record_entries(dist, site_packages)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        return Debris(entry.path, f"unreadable metadata: {err}")
+    direct_url = None
+    if direct_url_text:
+        try:
+            decoded = json.loads(direct_url_text)
+            direct_url = decoded if isinstance(decoded, dict) else None
+        except ValueError:
+            direct_url = None
+    editable, source = _editable(direct_url)
+    return Distribution(
+        name=name,
+        version=version,
+        path=entry.path,
+        kind=entry.kind,
+        site_packages=site_packages,
+        installer=installer.strip() if installer and installer.strip() else None,
+        requested=(path / "REQUESTED").exists(),
+        editable=editable,
+        editable_source=source,
+        direct_url=direct_url,
+        requires=requires,
+        files=files,
+    )
+
+
+def scan_site_packages(prefix: Path, site_packages: str) -> tuple[list[Distribution], list[Debris]]:
+    """Every distribution in *site_packages* (prefix-relative), fully read."""
+    entries, debris = list_dist_dirs(prefix, site_packages)
+    dists: list[Distribution] = []
+    for entry in entries:
+        loaded = load_distribution(prefix, entry)
+        if isinstance(loaded, Debris):
+            debris.append(loaded)
+        else:
+            dists.append(loaded)
+    return dists, debris
+
+
+def conda_develop_paths(prefix: Path, site_packages: str) -> list[str]:
+    """Source directories added by ``conda develop`` (its ``conda.pth``)."""
+    text = _read_small(prefix / site_packages / "conda.pth")
+    if not text:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

@@ -1,0 +1,200 @@
+"""Read a conda environment from disk into plain data: records, history, Python, distributions.
+
+Everything here reads; nothing writes. The result, :class:`Environment`, is what the analysis
+works on, and the only place that touches the file system for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .distributions import Debris, Distribution, conda_develop_paths, scan_site_packages
+from .history import History, read_history
+from .python import PythonLayout, layout_from_disk, layout_from_records, other_site_packages
+from .records import CondaRecord, PathMapper, RecordProblem, load_raw_records, read_records
+
+
+@dataclass(frozen=True)
+class SiteDir:
+    """Distributions found in one site-packages directory.
+
+    Attributes:
+        path: Prefix-relative path (absolute for the user site directory).
+        distributions: What is installed there.
+    """
+
+    path: str
+    distributions: tuple[Distribution, ...] = ()
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A conda environment as found on disk.
+
+    Attributes:
+        prefix: Absolute path.
+        name: Environment name, or None for an env known only by path.
+        python: Layout of the env's Python, or None when it has none.
+        records: Readable conda records.
+        record_problems: Records that could not be read.
+        history: Parsed ``conda-meta/history``.
+        distributions: Distributions in the env's own site-packages.
+        debris: Leftovers and broken metadata found in site-packages.
+        other_sites: Site-packages of Pythons the env no longer has.
+        user_site: The user site directory the env's Python imports first, if it has any
+            distributions and is enabled.
+        conda_develop: Source directories added with ``conda develop``.
+        env_vars: Variables set with ``conda env config vars``.
+    """
+
+    prefix: Path
+    name: str | None = None
+    python: PythonLayout | None = None
+    records: tuple[CondaRecord, ...] = ()
+    record_problems: tuple[RecordProblem, ...] = ()
+    history: History = field(default_factory=History)
+    distributions: tuple[Distribution, ...] = ()
+    debris: tuple[Debris, ...] = ()
+    other_sites: tuple[SiteDir, ...] = ()
+    user_site: SiteDir | None = None
+    conda_develop: tuple[str, ...] = ()
+    env_vars: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def records_by_name(self) -> dict[str, CondaRecord]:
+        """Records keyed by package name."""
+        return {record.name: record for record in self.records}
+
+    @property
+    def display_name(self) -> str:
+        """The name, or the prefix when the env has none."""
+        return self.name or str(self.prefix)
+
+
+def guess_name(prefix: Path) -> str | None:
+    """The name conda would show for *prefix*: ``base`` or the directory under ``envs/``."""
+    if prefix.parent.name == "envs" and (prefix.parent.parent / "conda-meta").is_dir():
+        return prefix.name
+    if (prefix / "envs").is_dir() and (prefix / "condabin").is_dir():
+        return "base"
+    return None
+
+
+def read_env_vars(prefix: Path) -> dict[str, str]:
+    """Variables stored by ``conda env config vars set`` (``conda-meta/state``)."""
+    try:
+        state = json.loads((prefix / "conda-meta" / "state").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    env_vars = state.get("env_vars") if isinstance(state, dict) else None
+    if not isinstance(env_vars, dict):
+        return {}
+    return {str(key): str(value) for key, value in env_vars.items()}
+
+
+def user_site_dir(python: PythonLayout, environ: dict[str, str] | None = None) -> Path | None:
+    """The user site-packages directory *python* would put on ``sys.path``, or None."""
+    environ = dict(os.environ if environ is None else environ)
+    if environ.get("PYTHONNOUSERSITE"):
+        return None
+    version = python.version.replace(".", "")
+    if python.windows:
+        base = environ.get("PYTHONUSERBASE") or (
+            str(Path(environ["APPDATA"]) / "Python") if environ.get("APPDATA") else None
+        )
+        return Path(base) / f"Python{version}" / "site-packages" if base else None
+    base = environ.get("PYTHONUSERBASE") or (
+        str(Path(environ["HOME"]) / ".local") if environ.get("HOME") else None
+    )
+    if not base:
+        return None
+    suffix = "t" if python.free_threaded else ""
+    return Path(base) / "lib" / f"python{python.version}{suffix}" / "site-packages"
+
+
+def _has_interpreter(prefix: Path) -> bool:
+    return (prefix / "python.exe").exists() or (prefix / "bin" / "python").exists()
+
+
+def load_environment(
+    prefix: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    include_user_site: bool = True,
+    environ: dict[str, str] | None = None,
+) -> Environment:
+    """Read the conda environment at *prefix*.
+
+    Args:
+        prefix: Path of the environment.
+        name: Its name, when the caller knows it (conda does); guessed otherwise.
+        include_user_site: Also read the user site directory.
+        environ: The process environment to take ``HOME``/``PYTHONNOUSERSITE`` from.
+
+    Raises:
+        NotACondaEnvironment: *prefix* has no ``conda-meta``.
+    """
+    root = Path(os.path.abspath(prefix))
+    raws, problems = load_raw_records(root)
+    # A first pass without a site-packages mapping finds the python record; its layout then
+    # maps the noarch paths of the others.
+    first, _ = read_records(
+        {rel: raw for rel, raw in raws.items() if Path(rel).name.startswith("python")},
+        PathMapper(None),
+    )
+    python = layout_from_records({record.name: record for record in first})
+    if python is None and _has_interpreter(root):
+        python = layout_from_disk(root)
+    mapper = PathMapper(
+        python.site_packages if python else None, python.scripts if python else "bin"
+    )
+    records, record_problems = read_records(raws, mapper)
+
+    distributions: list[Distribution] = []
+    debris: list[Debris] = []
+    develop: list[str] = []
+    if python is not None:
+        distributions, debris = scan_site_packages(root, python.site_packages)
+        develop = conda_develop_paths(root, python.site_packages)
+    others = []
+    for site in other_site_packages(root, python):
+        dists, more_debris = scan_site_packages(root, site)
+        debris.extend(more_debris)
+        if dists:
+            others.append(SiteDir(site, tuple(dists)))
+
+    env_vars = read_env_vars(root)
+    user_site = None
+    if include_user_site and python is not None:
+        merged = dict(os.environ if environ is None else environ)
+        merged.update(env_vars)
+        user_dir = user_site_dir(python, merged)
+        if user_dir is not None and user_dir.is_dir():
+            dists, _ = scan_site_packages(user_dir.parent, user_dir.name)
+            if dists:
+                user_site = SiteDir(str(user_dir), tuple(dists))
+
+    return Environment(
+        prefix=root,
+        name=name if name is not None else guess_name(root),
+        python=python,
+        records=records,
+        record_problems=(*problems, *record_problems),
+        history=read_history(root),
+        distributions=tuple(distributions),
+        debris=tuple(debris),
+        other_sites=tuple(others),
+        user_site=user_site,
+        conda_develop=tuple(develop),
+        env_vars=env_vars,
+    )
+
+
+def running_prefix() -> Path:
+    """The default target: the active env (``CONDA_PREFIX``), else this interpreter's prefix."""
+    active = os.environ.get("CONDA_PREFIX")
+    return Path(active) if active else Path(sys.prefix)

@@ -1,0 +1,150 @@
+"""The shared vocabulary of text output, JSON and tests: findings, severities, verdicts."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that ``max()`` gives the worst."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """``info``/``warning``/``error`` to a severity."""
+        return cls[text.upper()]
+
+
+#: Each kind and its severity (DESIGN.md's table). ``shadowed`` of pip itself is a warning.
+KINDS: dict[str, Severity] = {
+    "shadowed": Severity.ERROR,
+    "clobbered": Severity.ERROR,
+    "conda-dependency-broken": Severity.ERROR,
+    "duplicate": Severity.WARNING,
+    "unsatisfied": Severity.WARNING,
+    "missing-files": Severity.WARNING,
+    "stranded": Severity.WARNING,
+    "user-site": Severity.WARNING,
+    "corrupt-record": Severity.WARNING,
+    "pip-only": Severity.INFO,
+    "editable": Severity.INFO,
+    "debris": Severity.INFO,
+}
+
+
+@dataclass(frozen=True)
+class PathCounts:
+    """What happened to the files of a conda package.
+
+    Attributes:
+        overwritten: Files another installer rewrote with different content.
+        deleted: Files that are gone.
+        identical: Files another installer rewrote with the same content.
+    """
+
+    overwritten: int = 0
+    deleted: int = 0
+    identical: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """The ``paths`` object of the JSON contract."""
+        return {
+            "overwritten": self.overwritten,
+            "deleted": self.deleted,
+            "identical": self.identical,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong (or worth knowing) about an environment.
+
+    Attributes:
+        kind: One of :data:`KINDS`.
+        message: One line for people.
+        fix: The command (or step) that fixes it; '' when nothing needs doing.
+        severity: Defaults to the kind's severity.
+        distribution: The Python distribution concerned.
+        version: Its version.
+        installer: Its ``INSTALLER``.
+        conda_package: The conda package concerned.
+        conda_version: That package's version.
+        paths: File counts for ``shadowed``/``clobbered``.
+        location: Prefix-relative path the finding is about (a dist-info, a record...).
+        details: Extra JSON-ready facts (additive to the contract).
+    """
+
+    kind: str
+    message: str
+    fix: str = ""
+    severity: Severity | None = None
+    distribution: str | None = None
+    version: str | None = None
+    installer: str | None = None
+    conda_package: str | None = None
+    conda_version: str | None = None
+    paths: PathCounts | None = None
+    location: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown finding kind {self.kind!r}")
+        if self.severity is None:
+            object.__setattr__(self, "severity", KINDS[self.kind])
+
+    @property
+    def level(self) -> Severity:
+        """The severity, never None."""
+        return self.severity or KINDS[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as the JSON contract spells it."""
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "severity": str(self.level),
+            "distribution": self.distribution,
+            "version": self.version,
+            "installer": self.installer,
+            "conda_package": self.conda_package,
+            "conda_version": self.conda_version,
+            "paths": self.paths.to_dict() if self.paths else None,
+            "location": self.location,
+            "message": self.message,
+            "fix": self.fix,
+        }
+        if self.details:
+            data["details"] = self.details
+        return data
+
+
+VERDICTS = ("clean", "pip-touched", "at-risk", "broken")
+
+
+def verdict(findings: Iterable[Finding], non_conda: int) -> str:
+    """``clean``, ``pip-touched``, ``at-risk`` or ``broken`` from the worst finding."""
+    worst = max((finding.level for finding in findings), default=None)
+    if worst is Severity.ERROR:
+        return "broken"
+    if worst is Severity.WARNING:
+        return "at-risk"
+    if worst is Severity.INFO and non_conda:
+        return "pip-touched"
+    return "clean"
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Worst first, then by kind and distribution, for stable output."""
+    return sorted(
+        findings,
+        key=lambda f: (-f.level, list(KINDS).index(f.kind), f.distribution or "", f.location or ""),
+    )

@@ -1,0 +1,199 @@
+"""Read ``conda-meta/history``, the append-only log of what conda linked and unlinked.
+
+It outlives the records: ``conda list`` (through conda's PyPI interoperability loader) deletes the
+record of a package whose dist-info pip replaced, but the history still says that conda linked
+that package and never unlinked it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_HEADER = re.compile(r"^==>\s*(?P<date>.+?)\s*<==\s*$")
+_SPECS = re.compile(r"^#\s*(?P<kind>update|remove|neutered)\s+specs:\s*(?P<specs>.*)$")
+_CMD = re.compile(r"^#\s*cmd:\s*(?P<cmd>.*)$")
+_SPEC_NAME = re.compile(r"^\s*(?:[^:\s]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+
+
+@dataclass(frozen=True)
+class HistoryDist:
+    """A package as conda's history names it (``channel::name-version-build``).
+
+    Attributes:
+        channel: Channel name or URL ('' when the line had none).
+        name: Package name.
+        version: Package version.
+        build: Build string.
+    """
+
+    channel: str
+    name: str
+    version: str
+    build: str
+
+    @classmethod
+    def parse(cls, text: str) -> HistoryDist | None:
+        """Parse ``[channel::]name-version-build``; None when it is not of that form."""
+        channel, _, dist = text.strip().rpartition("::")
+        parts = dist.rsplit("-", 2)
+        if len(parts) != 3 or not all(parts):
+            return None
+        return cls(channel, *parts)
+
+    @property
+    def dist_str(self) -> str:
+        """``name-version-build``."""
+        return f"{self.name}-{self.version}-{self.build}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One ``==> date <==`` block of the history.
+
+    Attributes:
+        date: The date as written.
+        cmd: The command line, when recorded.
+        linked: Packages linked by this revision.
+        unlinked: Packages unlinked by this revision.
+        update_specs: Specs the user asked for.
+        remove_specs: Specs the user asked to remove.
+        neutered_specs: Specs conda relaxed.
+    """
+
+    date: str
+    cmd: str | None = None
+    linked: tuple[HistoryDist, ...] = ()
+    unlinked: tuple[HistoryDist, ...] = ()
+    update_specs: tuple[str, ...] = ()
+    remove_specs: tuple[str, ...] = ()
+    neutered_specs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class History:
+    """The parsed history of one environment.
+
+    Attributes:
+        revisions: All revisions, oldest first.
+        problems: Lines that could not be understood (reported, never fatal).
+    """
+
+    revisions: tuple[Revision, ...] = ()
+    problems: tuple[str, ...] = field(default=())
+
+    def current(self) -> dict[str, HistoryDist]:
+        """Replay the log: the packages conda believes are linked now, by name."""
+        state: dict[str, HistoryDist] = {}
+        for revision in self.revisions:
+            for dist in revision.unlinked:
+                state.pop(dist.name, None)
+            for dist in revision.linked:
+                state[dist.name] = dist
+        return state
+
+    def requested_specs(self) -> dict[str, str]:
+        """The specs the user asked for and did not remove later, by package name."""
+        specs: dict[str, str] = {}
+        for revision in self.revisions:
+            for spec in (*revision.update_specs, *revision.neutered_specs):
+                name = spec_name(spec)
+                if name:
+                    specs[name] = spec
+            for spec in revision.remove_specs:
+                specs.pop(spec_name(spec) or "", None)
+        return specs
+
+
+def spec_name(spec: str) -> str | None:
+    """The package name of a match-spec string (``conda-forge::numpy>=1`` -> ``numpy``)."""
+    match = _SPEC_NAME.match(spec)
+    return match.group("name") if match else None
+
+
+def _parse_specs(text: str) -> tuple[str, ...]:
+    text = text.strip()
+    if not text:
+        return ()
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = [part.strip() for part in text.strip("[]").split(",")]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(str(item).strip().strip("'\"") for item in value if str(item).strip())
+
+
+class _RevisionBuilder:
+    def __init__(self, date: str) -> None:
+        self.date = date
+        self.cmd: str | None = None
+        self.linked: list[HistoryDist] = []
+        self.unlinked: list[HistoryDist] = []
+        self.specs: dict[str, tuple[str, ...]] = {}
+
+    def build(self) -> Revision:
+        return Revision(
+            date=self.date,
+            cmd=self.cmd,
+            linked=tuple(self.linked),
+            unlinked=tuple(self.unlinked),
+            update_specs=self.specs.get("update", ()),
+            remove_specs=self.specs.get("remove", ()),
+            neutered_specs=self.specs.get("neutered", ()),
+        )
+
+
+def parse_history(text: str) -> History:
+    """Parse the text of a ``conda-meta/history`` file."""
+    revisions: list[Revision] = []
+    problems: list[str] = []
+    current: _RevisionBuilder | None = None
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if not line:
+            continue
+        header = _HEADER.match(line)
+        if header:
+            if current is not None:
+                revisions.append(current.build())
+            current = _RevisionBuilder(header.group("date"))
+            continue
+        if current is None:
+            current = _RevisionBuilder("")
+        if line.startswith("#"):
+            if match := _CMD.match(line):
+                current.cmd = match.group("cmd")
+            elif match := _SPECS.match(line):
+                current.specs[match.group("kind")] = _parse_specs(match.group("specs"))
+            continue
+        sign, body = (line[0], line[1:]) if line[0] in "+-" else ("+", line)
+        dist = HistoryDist.parse(body)
+        if dist is None:
+            problems.append(f"line {number}: {line[:80]!r} is not a package")
+        elif sign == "+":
+            current.linked.append(dist)
+        else:
+            current.unlinked.append(dist)
+    if current is not None:
+        revisions.append(current.build())
+    return History(tuple(revisions), tuple(problems))
+
+
+def read_history(prefix: Path) -> History:
+    """Read ``<prefix>/conda-meta/history``; an absent file is an empty history.
+
+    An unreadable or undecodable file is an empty history with the reason in ``problems``.
+    """
+    path = prefix / "conda-meta" / "history"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return History()
+    except OSError as err:
+        return History(problems=(f"conda-meta/history cannot be read: {err.strerror or err}",))
+    return parse_history(text)

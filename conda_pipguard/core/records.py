@@ -1,0 +1,250 @@
+"""Read conda's package records (``<prefix>/conda-meta/*.json``) straight from disk.
+
+Three installers write these records and they disagree on details that matter for file
+ownership:
+
+* **conda** writes ``files`` prefix-relative, but for ``noarch: python`` packages the entries of
+  ``paths_data.paths[]._path`` stay package-relative (``site-packages/...`` and
+  ``python-scripts/...``); it records ``sha256_in_prefix`` for every linked file and adds
+  ``pyc_file`` entries without hashes for the byte code it compiled.
+* **mamba/micromamba** and **rattler/pixi** write both lists prefix-relative and may omit
+  ``sha256_in_prefix`` (then ``sha256``, the hash in the package, is the expected content unless
+  the file had its prefix placeholder replaced).
+
+:func:`read_records` normalises all of them to prefix-relative POSIX paths. It never writes and
+never goes through conda's ``PrefixData``: conda's PyPI loader deletes records it believes stale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import NotACondaEnvironment
+
+#: Package-relative prefixes of ``noarch: python`` payloads (see conda's ``noarch`` handling).
+NOARCH_SITE_PACKAGES = "site-packages/"
+NOARCH_SCRIPTS = "python-scripts/"
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    """One file a conda package linked into the prefix.
+
+    Attributes:
+        path: Prefix-relative POSIX path.
+        sha256: The content conda expects on disk, or None when it cannot be known (no hash in
+            the record, byte code, or a prefix-replaced file without ``sha256_in_prefix``).
+        path_type: ``hardlink``, ``softlink``, ``directory``, ``pyc_file``, ...
+    """
+
+    path: str
+    sha256: str | None = None
+    path_type: str = "hardlink"
+
+
+@dataclass(frozen=True)
+class CondaRecord:
+    """A conda package as recorded in ``conda-meta``.
+
+    Attributes:
+        name: Package name.
+        version: Package version.
+        build: Build string.
+        channel: Channel name or URL, as recorded.
+        subdir: Platform subdirectory (``linux-64``, ``noarch``...).
+        depends: Run dependencies as match-spec strings.
+        noarch: ``python``, ``generic`` or None.
+        files: Prefix-relative paths with what conda expects of them.
+        record_path: Prefix-relative path of the JSON record.
+        python_site_packages_path: The ``python_site_packages_path`` field python records carry.
+    """
+
+    name: str
+    version: str
+    build: str
+    channel: str = ""
+    subdir: str = ""
+    depends: tuple[str, ...] = ()
+    noarch: str | None = None
+    files: tuple[RecordFile, ...] = field(default=(), repr=False)
+    record_path: str = ""
+    python_site_packages_path: str | None = None
+
+    @property
+    def dist_str(self) -> str:
+        """``name-version-build``, the key conda's history uses."""
+        return f"{self.name}-{self.version}-{self.build}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (without the file list)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "build": self.build,
+            "channel": self.channel,
+            "subdir": self.subdir,
+        }
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """A record that could not be read.
+
+    Attributes:
+        record_path: Prefix-relative path of the JSON file.
+        reason: One line saying what is wrong.
+    """
+
+    record_path: str
+    reason: str
+
+
+def conda_meta_dir(prefix: Path) -> Path:
+    """Return ``<prefix>/conda-meta`` after checking that *prefix* is a conda environment.
+
+    Raises:
+        NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.
+    """
+    meta = prefix / "conda-meta"
+    if not prefix.is_dir():
+        raise NotACondaEnvironment(f"{prefix} does not exist or is not a directory")
+    if not meta.is_dir():
+        raise NotACondaEnvironment(f"{prefix} is not a conda environment (no conda-meta directory)")
+    return meta
+
+
+def _noarch_type(raw: dict[str, Any]) -> str | None:
+    noarch = raw.get("noarch")
+    if isinstance(noarch, dict):
+        noarch = noarch.get("type")
+    if noarch in (None, False, ""):
+        return None
+    return str(noarch)
+
+
+class PathMapper:
+    """Translate package-relative ``noarch: python`` paths to prefix-relative ones.
+
+    Args:
+        site_packages: The env's site-packages directory, prefix-relative (``lib/python3.11/
+            site-packages`` or ``Lib/site-packages``); None when the env has no Python.
+        scripts: The env's scripts directory, prefix-relative (``bin`` or ``Scripts``).
+    """
+
+    def __init__(self, site_packages: str | None, scripts: str = "bin") -> None:
+        self.site_packages = site_packages
+        self.scripts = scripts
+
+    def __call__(self, path: str, noarch: str | None) -> str:
+        """Return *path* relative to the prefix, with forward slashes."""
+        path = path.replace("\\", "/")
+        if noarch != "python" or self.site_packages is None:
+            return path
+        if path.startswith(NOARCH_SITE_PACKAGES):
+            return f"{self.site_packages}/{path[len(NOARCH_SITE_PACKAGES) :]}"
+        if path.startswith(NOARCH_SCRIPTS):
+            return f"{self.scripts}/{path[len(NOARCH_SCRIPTS) :]}"
+        return path
+
+
+def _record_files(
+    raw: dict[str, Any], noarch: str | None, mapper: PathMapper
+) -> tuple[RecordFile, ...]:
+    by_path: dict[str, RecordFile] = {}
+    paths_data = raw.get("paths_data")
+    entries = paths_data.get("paths", []) if isinstance(paths_data, dict) else []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("_path"), str):
+            continue
+        path = mapper(entry["_path"], noarch)
+        path_type = str(entry.get("path_type") or "hardlink")
+        sha = entry.get("sha256_in_prefix")
+        if sha is None and not entry.get("prefix_placeholder"):
+            sha = entry.get("sha256")
+        if path_type in ("pyc_file", "directory", "softlink"):
+            sha = None
+        by_path[path] = RecordFile(path, sha if isinstance(sha, str) else None, path_type)
+    for name in raw.get("files") or ():
+        if not isinstance(name, str):
+            continue
+        path = mapper(name, noarch)
+        if path not in by_path:
+            pyc = path.endswith((".pyc", ".pyo"))
+            by_path[path] = RecordFile(path, None, "pyc_file" if pyc else "hardlink")
+    return tuple(by_path.values())
+
+
+def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
+    """Build a :class:`CondaRecord` from a decoded record.
+
+    Raises:
+        ValueError: Required fields are missing or of the wrong type.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError("not a JSON object")
+    try:
+        name, version, build = (
+            raw["name"],
+            raw["version"],
+            raw.get("build", raw.get("build_string")),
+        )
+    except KeyError as err:
+        raise ValueError(f"missing field {err.args[0]!r}") from None
+    if not all(isinstance(value, str) for value in (name, version, build)):
+        raise ValueError("name, version and build must be strings")
+    noarch = _noarch_type(raw)
+    depends = raw.get("depends") or ()
+    site_path = raw.get("python_site_packages_path")
+    return CondaRecord(
+        name=name,
+        version=version,
+        build=build,
+        channel=str(raw.get("channel") or raw.get("schannel") or ""),
+        subdir=str(raw.get("subdir") or ""),
+        depends=tuple(dep for dep in depends if isinstance(dep, str)),
+        noarch=noarch,
+        files=_record_files(raw, noarch, mapper),
+        record_path=record_path,
+        python_site_packages_path=site_path if isinstance(site_path, str) else None,
+    )
+
+
+def load_raw_records(prefix: Path) -> tuple[dict[str, Any], list[RecordProblem]]:
+    """Decode every ``conda-meta/*.json`` record of *prefix*.
+
+    Returns:
+        The decoded records keyed by prefix-relative record path, and the records that could not
+        be decoded.
+    """
+    meta = conda_meta_dir(prefix)
+    raws: dict[str, Any] = {}
+    problems: list[RecordProblem] = []
+    with os.scandir(meta) as entries:
+        names = sorted(entry.name for entry in entries if entry.name.endswith(".json"))
+    for name in names:
+        rel = f"conda-meta/{name}"
+        try:
+            raws[rel] = json.loads((meta / name).read_bytes())
+        except OSError as err:
+            problems.append(RecordProblem(rel, f"cannot be read: {err.strerror or err}"))
+        except (ValueError, UnicodeDecodeError) as err:
+            problems.append(RecordProblem(rel, f"is not valid JSON: {err}"))
+    return raws, problems
+
+
+def read_records(
+    raws: dict[str, Any], mapper: PathMapper
+) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
+    """Parse decoded records, collecting the ones that are not package records."""
+    records: list[CondaRecord] = []
+    problems: list[RecordProblem] = []
+    for rel, raw in raws.items():
+        try:
+            records.append(parse_record(raw, rel, mapper))
+        except ValueError as err:
+            problems.append(RecordProblem(rel, f"is not a package record: {err}"))
+    return tuple(records), problems

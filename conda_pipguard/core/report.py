@@ -1,0 +1,84 @@
+"""Findings -> text for people and JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from .diagnosis import Diagnosis
+from .findings import Severity
+
+_COLOURS = {
+    Severity.ERROR: "31",
+    Severity.WARNING: "33",
+    Severity.INFO: "36",
+    "broken": "1;31",
+    "at-risk": "1;33",
+    "pip-touched": "1;36",
+    "clean": "1;32",
+}
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set or ``TERM=dumb``."""
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _paint(text: str, key: Any, colour: bool) -> str:
+    return f"\033[{_COLOURS[key]}m{text}\033[0m" if colour else text
+
+
+def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
+    """A verdict line, a summary line, then one line per finding with its fix, worst first."""
+    env, analysis = diagnosis.env, diagnosis.analysis
+    title = f"{env.name} ({env.prefix})" if env.name else str(env.prefix)
+    lines = [f"{title}: {_paint(diagnosis.verdict, diagnosis.verdict, colour)}"]
+    python = f"Python {env.python.version}" if env.python else "no Python"
+    lines.append(
+        f"  {python}, {len(env.records)} conda packages, {len(env.distributions)} Python "
+        f"distributions ({len(analysis.non_conda)} not from conda), "
+        f"pip lock: {diagnosis.marker.state}"
+        + (
+            f" (bypassed by {', '.join(diagnosis.marker.bypassed_by)})"
+            if diagnosis.marker.bypassed_by and diagnosis.marker.state != "absent"
+            else ""
+        )
+    )
+    width = max((len(f.kind) for f in analysis.findings), default=0)
+    for finding in analysis.findings:
+        level = _paint(f"{finding.level!s:<7}", finding.level, colour)
+        lines.append(f"  {level} {finding.kind:<{width}}  {finding.message}")
+        if finding.fix:
+            lines.append(f"  {'':<7} {'':<{width}}  fix: {finding.fix}")
+    if not analysis.findings:
+        lines.append("  nothing to report: every Python distribution here came from conda")
+    return "\n".join(lines)
+
+
+def render_many_text(diagnoses: Sequence[Diagnosis], *, colour: bool = False) -> str:
+    """Several environments, then a one-line tally of verdicts."""
+    blocks = [render_text(diagnosis, colour=colour) for diagnosis in diagnoses]
+    tally: dict[str, int] = {}
+    for diagnosis in diagnoses:
+        tally[diagnosis.verdict] = tally.get(diagnosis.verdict, 0) + 1
+    summary = ", ".join(f"{count} {verdict}" for verdict, count in sorted(tally.items()))
+    return "\n\n".join([*blocks, f"{len(diagnoses)} environments: {summary or 'none'}"])
+
+
+def to_json(diagnoses: Iterable[Diagnosis], *, many: bool) -> str:
+    """``status --json``: one object, or ``{"environments": [...]}`` with ``--all``."""
+    objects = [diagnosis.to_dict() for diagnosis in diagnoses]
+    data: dict[str, Any] = {"environments": objects} if many else objects[0]
+    return json.dumps(data, indent=2, sort_keys=False)
+
+
+def worst(diagnoses: Iterable[Diagnosis]) -> Severity | None:
+    """The worst severity over all findings of *diagnoses*."""
+    return max(
+        (f.level for diagnosis in diagnoses for f in diagnosis.analysis.findings), default=None
+    )

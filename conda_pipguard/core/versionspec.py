@@ -1,0 +1,112 @@
+"""Decide whether a version satisfies a conda dependency, with or without conda.
+
+With conda importable the glue passes a matcher that asks conda's own ``MatchSpec``
+(:func:`conda_pipguard.guard.conda_matcher`). Without conda, :func:`match_depends`
+evaluates this documented subset of conda's version-spec syntax, comparing versions as
+PEP 440 versions:
+
+* operators ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``~=`` and a bare version (equality, with
+  conda's zero padding: ``1.2`` equals ``1.2.0``);
+* ``=1.2`` and ``1.2.*`` (prefix match), ``*`` (anything);
+* ``,`` (and) and ``|`` (or), ``and`` binding tighter, no parentheses.
+
+Anything else (build-string constraints are ignored; regular expressions, parentheses, versions
+that are not PEP 440) returns None: *not evaluated*, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from packaging.version import InvalidVersion, Version
+
+#: ``(depends entry, installed version) -> True/False, or None when not evaluated``.
+Matcher = Callable[[str, str], "bool | None"]
+
+_OPERATOR = re.compile(r"^(==|!=|<=|>=|~=|<|>|=)?\s*(.+)$")
+
+
+def split_depends(entry: str) -> tuple[str, str]:
+    """Split a record's ``depends`` entry into name and version spec (``numpy >=1.23,<2``)."""
+    parts = entry.strip().split()
+    if not parts:
+        return "", ""
+    name = parts[0].split("::")[-1]
+    return name, parts[1] if len(parts) > 1 else ""
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _prefix_match(installed: Version, prefix: str) -> bool | None:
+    wanted = _version(prefix)
+    if wanted is None:
+        return None
+    size = len(wanted.release)
+    release = installed.release + (0,) * max(0, size - len(installed.release))
+    return release[:size] == wanted.release and not installed.is_prerelease
+
+
+def _term(installed: Version, term: str) -> bool | None:
+    term = term.strip()
+    if term in ("", "*"):
+        return True
+    match = _OPERATOR.match(term)
+    if match is None:
+        return None
+    operator, text = match.group(1) or "", match.group(2).strip()
+    if text.endswith(".*"):
+        if operator not in ("", "=", "=="):
+            return None
+        return _prefix_match(installed, text[:-2])
+    if operator == "=":
+        return _prefix_match(installed, text)
+    if any(char in text for char in "*()^$"):
+        return None
+    wanted = _version(text)
+    if wanted is None:
+        return None
+    compare: dict[str, Callable[[], bool]] = {
+        "": lambda: installed == wanted,
+        "==": lambda: installed == wanted,
+        "!=": lambda: installed != wanted,
+        "<": lambda: installed < wanted,
+        "<=": lambda: installed <= wanted,
+        ">": lambda: installed > wanted,
+        ">=": lambda: installed >= wanted,
+        "~=": lambda: installed >= wanted and _prefix_match(installed, _compatible(wanted)),
+    }
+    return compare[operator]()
+
+
+def _compatible(wanted: Version) -> str:
+    release = wanted.release[:-1] if len(wanted.release) > 1 else wanted.release
+    return ".".join(str(part) for part in release)
+
+
+def match_version(spec: str, version: str) -> bool | None:
+    """Whether *version* satisfies the conda version *spec*; None when not evaluated."""
+    installed = _version(version)
+    if installed is None or "(" in spec:
+        return None
+    any_unknown = False
+    for alternative in spec.split("|"):
+        results = [_term(installed, term) for term in alternative.split(",")]
+        if False in results:
+            continue
+        if None in results:
+            any_unknown = True
+            continue
+        return True
+    return None if any_unknown else False
+
+
+def match_depends(entry: str, version: str) -> bool | None:
+    """Whether *version* satisfies a ``depends`` entry (its build part is ignored)."""
+    _, spec = split_depends(entry)
+    return match_version(spec, version) if spec else True

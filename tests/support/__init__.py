@@ -1,0 +1,1 @@
+"""Test support: real conda environments, conda packages and wheels built on disk."""
