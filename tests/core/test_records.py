@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conda_pipguard.core.errors import NotACondaEnvironment
+from conda_pipguard.core.records import PathMapper, load_raw_records, parse_record, read_records
+
+SP = "lib/python3.11/site-packages"
+
+CONDA_NOARCH = {
+    "name": "six",
+    "version": "1.16.0",
+    "build": "pyh6c4a22f_0",
+    "channel": "https://conda.anaconda.org/conda-forge/noarch",
+    "subdir": "noarch",
+    "noarch": "python",
+    "depends": ["python"],
+    "files": [f"{SP}/six.py", f"{SP}/__pycache__/six.cpython-311.pyc"],
+    "paths_data": {
+        "paths_version": 1,
+        "paths": [
+            {"_path": "site-packages/six.py", "path_type": "hardlink", "sha256": "a" * 64,
+             "sha256_in_prefix": "b" * 64, "size_in_bytes": 1},
+            {"_path": f"{SP}/__pycache__/six.cpython-311.pyc", "path_type": "pyc_file"},
+        ],
+    },
+}
+
+RATTLER_NOARCH = {
+    **CONDA_NOARCH,
+    "noarch": {"type": "python"},
+    "files": [f"{SP}/six.py"],
+    "paths_data": {
+        "paths_version": 1,
+        "paths": [{"_path": f"{SP}/six.py", "path_type": "hardlink", "sha256": "a" * 64}],
+    },
+}
+
+
+def _files(record):
+    return {f.path: (f.sha256, f.path_type) for f in record.files}
+
+
+def test_conda_dialect_noarch_paths_are_mapped_to_the_prefix():
+    record = parse_record(CONDA_NOARCH, "conda-meta/six.json", PathMapper(SP))
+    files = _files(record)
+    # sha256_in_prefix (what is on disk) wins over sha256 (what was in the package)
+    assert files[f"{SP}/six.py"] == ("b" * 64, "hardlink")
+    assert files[f"{SP}/__pycache__/six.cpython-311.pyc"] == (None, "pyc_file")
+    assert len(files) == 2
+
+
+def test_rattler_dialect_is_already_prefix_relative():
+    record = parse_record(RATTLER_NOARCH, "conda-meta/six.json", PathMapper(SP))
+    assert record.noarch == "python"
+    assert _files(record) == {f"{SP}/six.py": ("a" * 64, "hardlink")}
+
+
+def test_prefix_replaced_file_without_sha256_in_prefix_has_no_expected_hash():
+    raw = {
+        "name": "tool", "version": "1", "build": "0",
+        "paths_data": {"paths": [{"_path": "bin/tool", "sha256": "c" * 64,
+                                  "prefix_placeholder": "/opt/placeholder", "file_mode": "text"}]},
+    }
+    assert _files(parse_record(raw, "r", PathMapper(SP))) == {"bin/tool": (None, "hardlink")}
+
+
+def test_files_only_records_and_scripts_mapping():
+    raw = {"name": "x", "version": "1", "build": "0", "noarch": "python",
+           "files": ["python-scripts/x", "site-packages/x.py"]}
+    files = _files(parse_record(raw, "r", PathMapper(SP, "bin")))
+    assert set(files) == {"bin/x", f"{SP}/x.py"}
+
+
+@pytest.mark.parametrize("raw", [[], {"name": "x"}, {"name": 1, "version": "1", "build": "0"}])
+def test_non_records_are_rejected(raw):
+    with pytest.raises(ValueError):
+        parse_record(raw, "r", PathMapper(SP))
+
+
+def test_corrupt_and_foreign_json_become_problems(tmp_path):
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "six-1.16.0-0.json").write_text(json.dumps(RATTLER_NOARCH))
+    (meta / "broken-1-0.json").write_text("{not json")
+    (meta / "odd-1-0.json").write_text("[1, 2]")
+    (meta / "history").write_text("")
+    raws, problems = load_raw_records(tmp_path)
+    records, more = read_records(raws, PathMapper(SP))
+    assert [r.name for r in records] == ["six"]
+    reasons = {p.record_path: p.reason for p in [*problems, *more]}
+    assert "not valid JSON" in reasons["conda-meta/broken-1-0.json"]
+    assert "not a package record" in reasons["conda-meta/odd-1-0.json"]
+
+
+def test_not_an_environment(tmp_path):
+    with pytest.raises(NotACondaEnvironment, match="no conda-meta"):
+        load_raw_records(tmp_path)
+    with pytest.raises(NotACondaEnvironment, match="does not exist"):
+        load_raw_records(tmp_path / "nope")
