@@ -17,6 +17,9 @@ from .history import History, read_history
 from .python import PythonLayout, layout_from_disk, layout_from_records, other_site_packages
 from .records import CondaRecord, PathMapper, RecordProblem, load_raw_records, read_records
 
+#: What ``conda env config vars unset`` leaves in ``conda-meta/state``.
+_UNSET_MARK = "***unset***"
+
 
 @dataclass(frozen=True)
 class SiteDir:
@@ -93,7 +96,7 @@ def read_env_vars(prefix: Path) -> dict[str, str]:
     env_vars = state.get("env_vars") if isinstance(state, dict) else None
     if not isinstance(env_vars, dict):
         return {}
-    return {str(key): str(value) for key, value in env_vars.items()}
+    return {str(key): str(value) for key, value in env_vars.items() if value != _UNSET_MARK}
 
 
 def user_site_dir(python: PythonLayout, environ: dict[str, str] | None = None) -> Path | None:

@@ -32,7 +32,9 @@ def test_replay_gives_what_conda_believes_is_linked():
 
 
 def test_url_channels_keep_their_colons():
-    dist = HistoryDist.parse("https://conda.anaconda.org/conda-forge/linux-64::scipy-1.11.4-py311h0_0")
+    dist = HistoryDist.parse(
+        "https://conda.anaconda.org/conda-forge/linux-64::scipy-1.11.4-py311h0_0"
+    )
     assert dist is not None
     assert dist.channel == "https://conda.anaconda.org/conda-forge/linux-64"
     assert dist.dist_str == "scipy-1.11.4-py311h0_0"

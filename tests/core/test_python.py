@@ -11,22 +11,30 @@ def _python(version="3.11.7", build="h0_0_cpython", subdir="linux-64", **kw):
 def test_posix_layout():
     layout = layout_from_records({"python": _python()})
     assert (layout.version, layout.stdlib, layout.site_packages, layout.scripts) == (
-        "3.11", "lib/python3.11", "lib/python3.11/site-packages", "bin")
+        "3.11",
+        "lib/python3.11",
+        "lib/python3.11/site-packages",
+        "bin",
+    )
     assert layout.executable == "bin/python3.11"
 
 
 def test_free_threaded_from_build_or_abi_record():
     by_build = layout_from_records({"python": _python("3.13.1", "h0_0_cp313t")})
     assert by_build.stdlib == "lib/python3.13t"
-    by_abi = layout_from_records({
-        "python": _python("3.13.1", "h0_0"),
-        "python_abi": CondaRecord(name="python_abi", version="3.13", build="5_cp313t"),
-    })
+    by_abi = layout_from_records(
+        {
+            "python": _python("3.13.1", "h0_0"),
+            "python_abi": CondaRecord(name="python_abi", version="3.13", build="5_cp313t"),
+        }
+    )
     assert by_abi.site_packages == "lib/python3.13t/site-packages"
-    regular = layout_from_records({
-        "python": _python("3.13.1", "h0_0"),
-        "python_abi": CondaRecord(name="python_abi", version="3.13", build="5_cp313"),
-    })
+    regular = layout_from_records(
+        {
+            "python": _python("3.13.1", "h0_0"),
+            "python_abi": CondaRecord(name="python_abi", version="3.13", build="5_cp313"),
+        }
+    )
     assert regular.stdlib == "lib/python3.13"
 
 
@@ -41,9 +49,13 @@ def test_python_site_packages_path_wins():
 def test_windows_layout():
     by_subdir = layout_from_records({"python": _python(subdir="win-64")})
     assert (by_subdir.stdlib, by_subdir.site_packages, by_subdir.scripts) == (
-        "Lib", "Lib/site-packages", "Scripts")
+        "Lib",
+        "Lib/site-packages",
+        "Scripts",
+    )
     by_files = layout_from_records(
-        {"python": _python(subdir="", files=(RecordFile("python.exe"),))})
+        {"python": _python(subdir="", files=(RecordFile("python.exe"),))}
+    )
     assert by_files.windows and by_files.executable == "python.exe"
 
 

@@ -21,8 +21,13 @@ CONDA_NOARCH = {
     "paths_data": {
         "paths_version": 1,
         "paths": [
-            {"_path": "site-packages/six.py", "path_type": "hardlink", "sha256": "a" * 64,
-             "sha256_in_prefix": "b" * 64, "size_in_bytes": 1},
+            {
+                "_path": "site-packages/six.py",
+                "path_type": "hardlink",
+                "sha256": "a" * 64,
+                "sha256_in_prefix": "b" * 64,
+                "size_in_bytes": 1,
+            },
             {"_path": f"{SP}/__pycache__/six.cpython-311.pyc", "path_type": "pyc_file"},
         ],
     },
@@ -60,16 +65,31 @@ def test_rattler_dialect_is_already_prefix_relative():
 
 def test_prefix_replaced_file_without_sha256_in_prefix_has_no_expected_hash():
     raw = {
-        "name": "tool", "version": "1", "build": "0",
-        "paths_data": {"paths": [{"_path": "bin/tool", "sha256": "c" * 64,
-                                  "prefix_placeholder": "/opt/placeholder", "file_mode": "text"}]},
+        "name": "tool",
+        "version": "1",
+        "build": "0",
+        "paths_data": {
+            "paths": [
+                {
+                    "_path": "bin/tool",
+                    "sha256": "c" * 64,
+                    "prefix_placeholder": "/opt/placeholder",
+                    "file_mode": "text",
+                }
+            ]
+        },
     }
     assert _files(parse_record(raw, "r", PathMapper(SP))) == {"bin/tool": (None, "hardlink")}
 
 
 def test_files_only_records_and_scripts_mapping():
-    raw = {"name": "x", "version": "1", "build": "0", "noarch": "python",
-           "files": ["python-scripts/x", "site-packages/x.py"]}
+    raw = {
+        "name": "x",
+        "version": "1",
+        "build": "0",
+        "noarch": "python",
+        "files": ["python-scripts/x", "site-packages/x.py"],
+    }
     files = _files(parse_record(raw, "r", PathMapper(SP, "bin")))
     assert set(files) == {"bin/x", f"{SP}/x.py"}
 

@@ -33,7 +33,12 @@ def test_subset_of_conda_version_specs(spec, version, expected):
 
 @pytest.mark.parametrize(
     ("spec", "version"),
-    [("^1\\.2.*$", "1.2.0"), (">=1.0", "not-a-version"), ("(>=1,<2)|>3", "1.5"), (">=1.2.3_1", "1")],
+    [
+        ("^1\\.2.*$", "1.2.0"),
+        (">=1.0", "not-a-version"),
+        ("(>=1,<2)|>3", "1.5"),
+        (">=1.2.3_1", "1"),
+    ],
 )
 def test_unsupported_syntax_is_not_evaluated(spec, version):
     assert match_version(spec, version) is None

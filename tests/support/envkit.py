@@ -38,14 +38,21 @@ import sysconfig
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
+if TYPE_CHECKING:
+    from rattler import Config, PrefixRecord, RepoDataRecord
+
 PYTHON_BUILD = "0_pipguard_test"
 """Build string of the conda ``python`` package made from the host interpreter."""
+
+PYTHON_BUILD_SITE_PACKAGES_PATH = "0_pipguard_test_sp"
+"""Build string of the variant declaring ``python_site_packages_path`` (distinct, so that
+rattler's package cache, keyed by name-version-build, never mixes the two)."""
 
 CACHE_ENV_VAR = "PIPGUARD_TEST_CACHE"
 """Environment variable that overrides the directory caching built packages."""
@@ -55,8 +62,10 @@ DEFAULT_CONDA_VERSION = "25.5.1"
 
 STDLIB_EXCLUDED = frozenset(
     {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip"}
+    # A distribution's own PEP 668 marker and site hook (Debian ships both) stay out too.
+    | {"EXTERNALLY-MANAGED", "sitecustomize.py"}
 )
-"""Top-level stdlib directories left out of the ``python`` package."""
+"""Top-level stdlib entries left out of the ``python`` package."""
 
 FileContent = str | bytes
 Dialect = Literal["rattler", "conda"]
@@ -207,6 +216,11 @@ def _entry_points_text(entry_points: Mapping[str, Mapping[str, str]]) -> str:
     return "\n".join(sections)
 
 
+_WHEEL_TEXT = (
+    b"Wheel-Version: 1.0\nGenerator: pipguard-envkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+)
+
+
 def _record_text(files: Mapping[str, bytes], record_path: str) -> str:
     """RECORD content listing ``files`` (paths relative to site-packages) and itself."""
     out = io.StringIO()
@@ -217,10 +231,8 @@ def _record_text(files: Mapping[str, bytes], record_path: str) -> str:
     return out.getvalue()
 
 
-def _extra_items(extra_metadata: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    if isinstance(extra_metadata, Mapping):
-        return list(extra_metadata.items())
-    return list(extra_metadata)
+def _extra_items(extra: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(extra.items()) if isinstance(extra, Mapping) else list(extra)
 
 
 # --------------------------------------------------------------------------- wheels
@@ -255,9 +267,7 @@ def make_wheel(
     files[f"{info}/METADATA"] = _metadata_text(
         name, version, requires_dist, _extra_items(extra_metadata)
     ).encode()
-    files[f"{info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: pipguard-envkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    ).encode()
+    files[f"{info}/WHEEL"] = _WHEEL_TEXT
     if entry_points:
         files[f"{info}/entry_points.txt"] = _entry_points_text(entry_points).encode()
     files[f"{info}/RECORD"] = _record_text(files, f"{info}/RECORD").encode()
@@ -290,7 +300,7 @@ def _payload(root: Path) -> list[str]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root)
-        if rel_dir == Path("."):
+        if not rel_dir.parts:
             dirnames[:] = [d for d in dirnames if d != "info"]
         found += [(rel_dir / f).as_posix() for f in filenames]
         found += [(rel_dir / d).as_posix() for d in dirnames if (Path(dirpath) / d).is_symlink()]
@@ -390,7 +400,7 @@ def pack_conda_package(
         built = cph_api.create(
             str(root), info + payload, str(Path(scratch) / out.name), compression_level=_ZSTD_LEVEL
         )
-        os.replace(built, out)
+        Path(built).replace(out)
     return out
 
 
@@ -421,7 +431,8 @@ def make_conda_package(
             For noarch python packages use ``site-packages/...`` and ``python-scripts/...``.
         symlinks: Package-relative path -> symlink target (``path_type: softlink``).
         noarch_python: Make a ``noarch: python`` package (forces subdir ``noarch``).
-        subdir: ``linux-64``, ``noarch``, ...; default ``noarch`` for noarch python, else the host's.
+        subdir: ``linux-64``, ``noarch``, ...; default: ``noarch`` for noarch python, else
+            the host's.
         entry_points: Console scripts conda/rattler generate at link time (noarch python only).
 
     Returns:
@@ -478,7 +489,7 @@ def dist_files(dist: Dist, python_short: str) -> dict[str, bytes]:
         return files
     info = f"{stem}.dist-info"
     files[f"{info}/METADATA"] = metadata
-    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{info}/WHEEL"] = _WHEEL_TEXT
     if dist.installer is not None:
         files[f"{info}/INSTALLER"] = f"{dist.installer}\n".encode()
     files[f"{info}/RECORD"] = _record_text(files, f"{info}/RECORD").encode()
@@ -488,11 +499,10 @@ def dist_files(dist: Dist, python_short: str) -> dict[str, bytes]:
 def _with_python_dependency(depends: Sequence[str], noarch: bool, python_short: str) -> list[str]:
     if any(re.split(r"[\s=<>!~]", spec, maxsplit=1)[0] == "python" for spec in depends):
         return list(depends)
-    python = "python" if noarch else f"python >={python_short},<{python_short}.0a0"
-    if not noarch:
-        major, minor = python_short.split(".")
-        python = f"python >={python_short},<{major}.{int(minor) + 1}.0a0"
-    return [*depends, python]
+    if noarch:
+        return [*depends, "python"]
+    major, minor = python_short.split(".")
+    return [*depends, f"python >={python_short},<{major}.{int(minor) + 1}.0a0"]
 
 
 def make_python_conda_package(
@@ -552,7 +562,8 @@ def make_python_conda_package(
     site = "site-packages" if noarch else host.site_packages_rel
     files: dict[str, FileContent] = {}
     for dist in (main, *extra_dists):
-        files.update({f"{site}/{rel}": data for rel, data in dist_files(dist, host.short_version).items()})
+        for rel, data in dist_files(dist, host.short_version).items():
+            files[f"{site}/{rel}"] = data
     return make_conda_package(
         channel_dir,
         name,
@@ -570,7 +581,9 @@ def make_python_conda_package(
 # --------------------------------------------------------------------------- python and pip
 
 
-def _stdlib_ignore(stdlib: Path):  # noqa: ANN202 - shutil.copytree callback
+def _stdlib_ignore(stdlib: Path) -> Callable[[str, list[str]], set[str]]:
+    """``shutil.copytree`` filter: no bytecode, no excluded stdlib parts, no static libpython."""
+
     def ignore(directory: str, names: list[str]) -> set[str]:
         skipped = {n for n in names if n == "__pycache__"}
         if Path(directory) == stdlib:
@@ -611,10 +624,11 @@ def build_python_package(
         host: Host description (default: :func:`host_python`).
 
     Returns:
-        Path of ``python-<version>-0_pipguard_test.conda``.
+        Path of ``python-<version>-0_pipguard_test[_sp].conda``.
     """
     host = host or host_python()
-    index = _index_json("python", host.version, PYTHON_BUILD, 0, [], host.subdir, False)
+    build = PYTHON_BUILD_SITE_PACKAGES_PATH if site_packages_path else PYTHON_BUILD
+    index = _index_json("python", host.version, build, 0, [], host.subdir, False)
     if site_packages_path:
         index["python_site_packages_path"] = host.site_packages_rel
     with tempfile.TemporaryDirectory(prefix="pipguard-python-") as staging:
@@ -696,14 +710,14 @@ def set_installer(prefix: Path, dist_name: str, installer: str) -> Path:
 # --------------------------------------------------------------------------- cache
 
 
-def _kit_fingerprint(host: HostPython, site_packages_path: bool) -> str:
+def _kit_fingerprint(host: HostPython) -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(f"{host.base_prefix}|{host.version}|{site_packages_path}".encode())
+    digest.update(f"{host.base_prefix}|{host.version}".encode())
     return digest.hexdigest()[:12]
 
 
 def cache_root() -> Path:
-    """Directory caching built packages: ``$PIPGUARD_TEST_CACHE`` or ``~/.cache/conda-pipguard-tests``."""
+    """Cache of built packages: ``$PIPGUARD_TEST_CACHE`` or ``~/.cache/conda-pipguard-tests``."""
     override = os.environ.get(CACHE_ENV_VAR)
     if override:
         return Path(override)
@@ -713,24 +727,37 @@ def cache_root() -> Path:
 def cached_base_packages(*, site_packages_path: bool = False) -> tuple[Path, Path]:
     """Build (once) and return the cached ``python`` and ``pip`` ``.conda`` files.
 
-    The cache key is the Python version plus a hash of this module's source, the
-    base prefix and ``site_packages_path``; editing this file invalidates it.
+    The cache key is the Python version plus a hash of this module's source and the
+    base prefix; editing this file invalidates it. Both python variants share one pip.
 
     Returns:
         ``(python_package, pip_package)`` paths inside the cache (a channel layout).
     """
     host = host_python()
-    channel = cache_root() / f"{host.version}-{_kit_fingerprint(host, site_packages_path)}"
-    python_pkg = channel / host.subdir / f"python-{host.version}-{PYTHON_BUILD}.conda"
+    channel = cache_root() / f"{host.version}-{_kit_fingerprint(host)}"
+    build = PYTHON_BUILD_SITE_PACKAGES_PATH if site_packages_path else PYTHON_BUILD
+    python_pkg = channel / host.subdir / f"python-{host.version}-{build}.conda"
     if not python_pkg.exists():
+        _prune_stale_builds(channel)
         build_python_package(channel, site_packages_path=site_packages_path, host=host)
     pip_pkgs = sorted((channel / "noarch").glob("pip-*.conda"))
     if not pip_pkgs:
         pip_pkgs = [build_pip_package(channel, host=host)]
+    os.utime(channel)  # marks the build as in use for _prune_stale_builds
     return python_pkg, pip_pkgs[-1]
 
 
+def _prune_stale_builds(current: Path, max_age: float = 86400.0) -> None:
+    """Delete cached builds of other kit versions not used for ``max_age`` seconds."""
+    version = current.name.split("-")[0]
+    for stale in current.parent.glob(f"{version}-*"):
+        if stale != current and time.time() - stale.stat().st_mtime > max_age:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _link_or_copy(source: Path, dest: Path) -> None:
+    if dest.exists():
+        return
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, dest)
@@ -749,8 +776,8 @@ def index_channel(channel_dir: Path) -> None:
     asyncio.run(index_fs(channel_dir, write_zst=False, write_shards=False, force=True))
 
 
-def _rattler_config():  # noqa: ANN202 - rattler.Config, imported lazily
-    """Copy files instead of hardlinking: tests edit installed files, which must not reach the cache.
+def _rattler_config() -> Config:
+    """Copy, never hardlink: tests edit installed files, which must not reach the package cache.
 
     (``allow-symbolic-links = false`` would also turn the packages' own symlinks into copies.)
     """
@@ -759,14 +786,16 @@ def _rattler_config():  # noqa: ANN202 - rattler.Config, imported lazily
     return Config.from_toml("allow-hard-links = false\n")
 
 
-def _installed_records(prefix: Path) -> list:  # list[rattler.PrefixRecord]
+def _installed_records(prefix: Path) -> list[PrefixRecord]:
     from rattler import PrefixRecord
 
     meta = prefix / "conda-meta"
     return [PrefixRecord.from_path(p) for p in sorted(meta.glob("*.json"))] if meta.is_dir() else []
 
 
-def _solve(channel_dir: Path, specs: Sequence[str], locked: list, cache_dir: Path) -> list:
+def _solve(
+    channel_dir: Path, specs: Sequence[str], locked: list[PrefixRecord], cache_dir: Path
+) -> list[RepoDataRecord]:
     from rattler import Channel, Gateway, solve
 
     subdir = host_python().subdir
@@ -784,21 +813,31 @@ def _solve(channel_dir: Path, specs: Sequence[str], locked: list, cache_dir: Pat
     )
 
 
-def _link(prefix: Path, records: list, specs: Sequence[str], cache_dir: Path) -> None:
+def _link(
+    prefix: Path, records: Sequence[RepoDataRecord], specs: Sequence[str], cache_dir: Path
+) -> None:
     from rattler import MatchSpec
     from rattler import install as rattler_install
 
-    asyncio.run(
-        rattler_install(
-            records,
-            target_prefix=prefix,
-            cache_dir=cache_dir / "pkgs",
-            show_progress=False,
-            # py-rattler 0.28 passes these to Rust unwrapped: hand over the inner objects.
-            requested_specs=[MatchSpec(s)._match_spec for s in specs],
-            config=_rattler_config(),
+    def run(requested: list) -> None:
+        asyncio.run(
+            rattler_install(
+                list(records),
+                target_prefix=prefix,
+                cache_dir=cache_dir / "pkgs",
+                show_progress=False,
+                requested_specs=requested,
+                config=_rattler_config(),
+            )
         )
-    )
+
+    match_specs = [MatchSpec(s) for s in specs]
+    try:
+        run(match_specs)
+    except TypeError:
+        # py-rattler 0.28 hands requested_specs to Rust unwrapped ("'MatchSpec' object is
+        # not an instance of 'PyMatchSpec'"), before doing anything: pass the inner objects.
+        run([spec._match_spec for spec in match_specs])
 
 
 def default_rattler_cache() -> Path:
@@ -812,7 +851,8 @@ def install(
     """Solve ``specs`` against the local channel only and link the result into ``prefix``.
 
     Packages already in ``prefix`` stay (they are locked and re-requested), like
-    ``conda install``. Files are copied from the package cache, never hardlinked.
+    ``conda install``, and keep their requested specs. Files are copied from the
+    package cache, never hardlinked.
 
     Args:
         prefix: Target prefix (created if missing).
@@ -825,19 +865,56 @@ def install(
     """
     cache_dir = cache_dir or default_rattler_cache()
     installed = _installed_records(prefix)
-    keep = [r.name.normalized for r in installed if r.name.normalized not in _spec_names(specs)]
+    new_names = _spec_names(specs)
+    keep = [r.name.normalized for r in installed if r.name.normalized not in new_names]
     records = _solve(channel_dir, [*specs, *keep], installed, cache_dir)
-    _link(prefix, records, specs, cache_dir)
+    _link(prefix, records, [*specs, *_requested_specs(prefix, skip=new_names)], cache_dir)
     return prefix
 
 
 def remove(prefix: Path, names: Iterable[str], *, cache_dir: Path | None = None) -> Path:
-    """Unlink the named packages from ``prefix`` (no solve: dependents are not checked)."""
+    """Unlink the named packages from ``prefix`` with rattler (no solve, no dependency check).
+
+    rattler deletes what a record's ``paths_data`` lists, so on records in conda's
+    dialect it leaves the files of noarch python packages behind; see :func:`unlink_records`.
+    """
     cache_dir = cache_dir or default_rattler_cache()
     drop = set(names)
     keep = [r for r in _installed_records(prefix) if r.name.normalized not in drop]
-    _link(prefix, keep, [], cache_dir)
+    _link(prefix, keep, _requested_specs(prefix, skip=drop), cache_dir)
     return prefix
+
+
+def unlink_records(prefix: Path, names: Iterable[str]) -> list[dict[str, object]]:
+    """Remove packages as conda does: delete each record's ``files``, empty dirs, the record.
+
+    Returns:
+        The records removed.
+    """
+    drop = set(names)
+    removed = []
+    for file_name, record in read_records(prefix).items():
+        if record.get("name") not in drop:
+            continue
+        for rel in record.get("files", []):  # type: ignore[union-attr]
+            _unlink_with_empty_parents(prefix, prefix / str(rel))
+        (prefix / "conda-meta" / file_name).unlink()
+        removed.append(record)
+    return removed
+
+
+def _unlink_with_empty_parents(prefix: Path, path: Path) -> None:
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    while parent != prefix and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
+
+
+def _requested_specs(prefix: Path, skip: set[str]) -> list[str]:
+    """Specs the records in ``prefix`` were requested with, except for packages in ``skip``."""
+    records = read_records(prefix).values() if (prefix / "conda-meta").is_dir() else []
+    return [s for r in records if r.get("name") not in skip for s in _requested(r)]
 
 
 def _spec_names(specs: Iterable[str]) -> set[str]:
@@ -943,12 +1020,13 @@ def _noarch_source_path(target: str, site_rel: str) -> str:
     return target
 
 
-def _linked_entry(ctx: _CondaTarget, entry: Mapping[str, object], noarch: bool) -> dict[str, object]:
+def _linked_entry(ctx: _CondaTarget, entry: Mapping[str, object], noarch: bool) -> dict:
     """A linked file's entry: package-relative for noarch, with ``sha256_in_prefix`` for files."""
     target = str(entry["_path"])
     out = dict(entry)
     if noarch:
         out["_path"] = _noarch_source_path(target, ctx.site_rel)
+    out.pop("sha256_in_prefix", None)  # rattler hashes a softlink's target string here
     if out.get("path_type") == "hardlink" and (ctx.prefix / target).is_file():
         out["sha256_in_prefix"] = sha256_file(ctx.prefix / target)
     return out
@@ -991,7 +1069,7 @@ def _requested(record: Mapping[str, object]) -> list[str]:
 
 
 def _requested_fields(requested: Sequence[str], conda_version: tuple[int, ...]) -> dict:
-    """``requested_spec(s)`` as written by conda: a string (``"None"``) before 26.3, a list after."""
+    """``requested_spec(s)`` as conda writes them: a string (``"None"``) before 26.3, then lists."""
     if conda_version < (26, 3):
         return {"requested_spec": requested[0] if requested else "None"}
     if not requested:
@@ -1148,7 +1226,7 @@ def append_history(
 
 
 def _code_bytes(source: bytes, rel: str) -> bytes | None:
-    """Marshalled code of ``source`` compiled by this interpreter, cached on disk; None if invalid."""
+    """Marshalled code of ``source`` compiled here, cached on disk; ``None`` if it is invalid."""
     key = hashlib.sha256(rel.encode() + b"\0" + source).hexdigest()
     cached = cache_root() / "pyc" / sys.implementation.cache_tag / key[:2] / key
     if cached.is_file():
@@ -1219,33 +1297,43 @@ def _compile_noarch(prefix: Path, files: Sequence[str], cache_tag: str) -> list[
 # --------------------------------------------------------------------------- running pip
 
 
-_DROPPED_VARS = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP", "VIRTUAL_ENV")
+_DROPPED_VARS = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONUSERBASE",
+    "PYTHONSTARTUP",
+    "PYTHONDONTWRITEBYTECODE",  # the env's python writes __pycache__ as it would for a user
+    "VIRTUAL_ENV",
+)
 
 
 def _clean_python_env() -> dict[str, str]:
-    """``os.environ`` without PIP_* and variables that would leak the host's Python setup."""
+    """``os.environ`` without ``PIP_*`` and the variables that leak the host's Python setup."""
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("PIP_") and key not in _DROPPED_VARS and not key.startswith("CONDA")
+        if not key.startswith("PIP_") and key not in _DROPPED_VARS
     }
 
 
-def pip_env(
+def isolated_env(
     home: Path,
-    find_links: Path | Sequence[Path] = (),
     *,
+    find_links: Path | Sequence[Path] = (),
     user_site: bool = False,
     env_extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Environment for running an env's pip isolated from the host's pip configuration.
+    """Environment for running an env's python and pip isolated from the host's configuration.
 
-    Drops every ``PIP_*`` variable, sets ``PIP_NO_INDEX``, ``PIP_DISABLE_PIP_VERSION_CHECK``,
-    ``PIP_FIND_LINKS`` (an empty directory when none is given, overriding any config file),
-    and points ``HOME``/``XDG_CONFIG_HOME``/``XDG_CACHE_HOME`` at ``home``. It does not set
-    ``PIP_CONFIG_FILE``, so pip still reads the site config ``<prefix>/pip.conf``
-    (and the global ``/etc/pip.conf``, which cannot be switched off without also losing
-    the site config).
+    Drops every ``PIP_*`` variable and ``PYTHONPATH``, ``PYTHONHOME``, ``PYTHONUSERBASE``,
+    ``PYTHONSTARTUP``, ``PYTHONDONTWRITEBYTECODE`` and ``VIRTUAL_ENV``, sets
+    ``PIP_NO_INDEX``, ``PIP_DISABLE_PIP_VERSION_CHECK``, ``PIP_NO_INPUT`` and
+    ``PIP_FIND_LINKS`` (an empty directory when none is given, which overrides find-links
+    from any config file), points ``HOME``, ``XDG_CONFIG_HOME`` and ``XDG_CACHE_HOME`` into
+    ``home`` (so the user site is ``<home>/.local/...``) and sets ``PYTHONNOUSERSITE=1``
+    unless ``user_site``. ``PIP_CONFIG_FILE`` is left unset: pip still reads the site
+    config ``<prefix>/pip.conf`` (and the global ``/etc/pip.conf``, which cannot be turned
+    off without losing the site config too).
     """
     links = [find_links] if isinstance(find_links, Path | str) else list(find_links)
     if not links:
@@ -1269,21 +1357,47 @@ def pip_env(
     return env
 
 
+def default_home(prefix: Path) -> Path:
+    """Fake HOME used for ``prefix`` when none is given: ``<prefix parent>/.<name>-home``."""
+    home = prefix.parent / f".{prefix.name}-home"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
 def run_python(
     prefix: Path,
-    *args: str,
+    *args: str | Path,
     check: bool = True,
-    env: Mapping[str, str] | None = None,
+    env_extra: Mapping[str, str] | None = None,
+    user_site: bool = False,
+    home: Path | None = None,
+    find_links: Path | Sequence[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``<prefix>/bin/python *args`` with captured text output.
+    """Run ``<prefix>/bin/python *args`` in :func:`isolated_env`, capturing text output.
+
+    Args:
+        prefix: The environment.
+        *args: Arguments (paths are converted to strings).
+        check: Raise ``AssertionError`` with stdout/stderr when the command fails.
+        env_extra: Extra environment variables (applied last).
+        user_site: Leave the user site enabled (``PYTHONNOUSERSITE`` unset).
+        home: Fake HOME (default: :func:`default_home`).
+        find_links: Directories/files for ``PIP_FIND_LINKS``.
+
+    Returns:
+        The completed process.
 
     Raises:
-        AssertionError: ``check`` is set and the command failed (stdout/stderr in the message).
+        AssertionError: ``check`` is set and the command failed.
     """
-    command = [str(env_python(prefix)), *args]
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=dict(env or _clean_python_env()), check=False
+    env = isolated_env(
+        home or default_home(prefix),
+        find_links=find_links,
+        user_site=user_site,
+        env_extra=env_extra,
     )
+    command = [str(env_python(prefix)), *map(str, args)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(command)} exited {result.returncode}\n"
@@ -1301,24 +1415,21 @@ def run_pip(
     user_site: bool = False,
     home: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``<prefix>/bin/python -m pip *args``, offline and isolated from host pip config.
+    """Run ``<prefix>/bin/python -m pip *args`` offline, isolated from the host's pip config.
 
-    Args:
-        prefix: The environment.
-        *args: pip arguments (paths are converted to strings).
-        find_links: Directories/files for ``PIP_FIND_LINKS``.
-        check: Raise ``AssertionError`` with stdout/stderr when pip fails.
-        env_extra: Extra environment variables (applied last).
-        user_site: Leave the user site enabled (``PYTHONNOUSERSITE`` unset).
-        home: Fake HOME (default: ``<prefix parent>/.<prefix name>-home``).
-
-    Returns:
-        The completed process, text mode.
+    See :func:`run_python` for the arguments and :func:`isolated_env` for the environment.
     """
-    home = home or prefix.parent / f".{prefix.name}-home"
-    home.mkdir(parents=True, exist_ok=True)
-    env = pip_env(home, find_links, user_site=user_site, env_extra=env_extra)
-    return run_python(prefix, "-m", "pip", *map(str, args), check=check, env=env)
+    return run_python(
+        prefix,
+        "-m",
+        "pip",
+        *args,
+        check=check,
+        env_extra=env_extra,
+        user_site=user_site,
+        home=home,
+        find_links=find_links,
+    )
 
 
 # --------------------------------------------------------------------------- pytest factory
@@ -1327,9 +1438,10 @@ def run_pip(
 class EnvKit:
     """Factory for real conda environments under one temporary root.
 
-    ``kit.channel`` is a local channel that already holds ``python`` and ``pip``
+    :attr:`channel` is a local channel that already holds ``python`` and ``pip``
     (linked from the session cache); add packages with :meth:`add_package` or
-    :meth:`add_conda_package`, then :meth:`create` environments from it.
+    :meth:`add_conda_package`, then :meth:`create` environments from it. Operations
+    in the ``conda`` dialect leave records and history as conda would.
     """
 
     def __init__(
@@ -1339,20 +1451,20 @@ class EnvKit:
         site_packages_path: bool = False,
         conda_version: str = DEFAULT_CONDA_VERSION,
     ) -> None:
-        """Prepare ``<tmp_root>/channel`` with python and pip.
+        """Prepare ``<tmp_root>/channel`` with python and pip (skips the test if impossible).
 
         Args:
             tmp_root: A per-test temporary directory.
             site_packages_path: Use a python package declaring ``python_site_packages_path``.
             conda_version: conda version imitated by the ``conda`` dialect.
         """
-        self.conda_version = conda_version
         self.host = require_host()
         self.root = Path(tmp_root)
         self.channel = self.root / "channel"
         self.wheels = self.root / "wheels"
         self.home = self.root / "home"
         self.cache_dir = default_rattler_cache()
+        self.conda_version = conda_version
         python_pkg, pip_pkg = cached_base_packages(site_packages_path=site_packages_path)
         for package in (python_pkg, pip_pkg):
             _link_or_copy(package, self.channel / package.parent.name / package.name)
@@ -1373,73 +1485,109 @@ class EnvKit:
         self._dirty = True
         return make_conda_package(self.channel, name, version, **kwargs)  # type: ignore[arg-type]
 
-    def wheel(self, name: str, version: str, modules: Mapping[str, FileContent], **kwargs: object) -> Path:
-        """:func:`make_wheel` into :attr:`wheels`."""
+    def wheel(
+        self, name: str, version: str, modules: Mapping[str, FileContent], **kwargs: object
+    ) -> Path:
+        """:func:`make_wheel` into :attr:`wheels` (the default find-links of :meth:`pip`)."""
         return make_wheel(self.wheels, name, version, modules, **kwargs)  # type: ignore[arg-type]
+
+    def prefix(self, name: Path | str) -> Path:
+        """Absolute prefix for ``name``: relative names go under ``<root>/envs``."""
+        return Path(name) if Path(name).is_absolute() else self.root / "envs" / str(name)
+
+    def create(
+        self, prefix: Path | str, specs: Sequence[str], dialect: Dialect = "rattler"
+    ) -> Path:
+        """Create an environment from :attr:`channel` (``conda create``).
+
+        Returns:
+            The prefix.
+        """
+        target = self.prefix(prefix)
+        if target.exists():
+            raise FileExistsError(target)
+        self._index()
+        install(target, self.channel, specs, cache_dir=self.cache_dir)
+        if dialect == "conda":
+            to_conda_dialect(target, specs=list(specs), conda_version=self.conda_version)
+        return target
+
+    def install(self, prefix: Path, specs: Sequence[str], dialect: Dialect = "rattler") -> Path:
+        """Add packages to an environment (``conda install``).
+
+        In the conda dialect, records of packages that stay are kept byte for byte
+        (rattler would rewrite their requested specs), new records are converted and
+        history gets an entry.
+        """
+        self._index()
+        before = _record_texts(prefix)
+        install(prefix, self.channel, specs, cache_dir=self.cache_dir)
+        if dialect == "conda":
+            self._conda_transaction(prefix, before, f"install -p {prefix}", specs=list(specs))
+        return prefix
+
+    def remove(self, prefix: Path, names: Sequence[str], dialect: Dialect = "rattler") -> Path:
+        """Remove packages (``conda remove``, without a dependency check).
+
+        The conda dialect deletes each record's ``files`` like conda
+        (:func:`unlink_records`); the rattler dialect lets rattler unlink.
+        """
+        before = _record_texts(prefix)
+        if dialect == "conda":
+            unlink_records(prefix, names)
+            self._conda_transaction(prefix, before, f"remove -p {prefix}", remove_specs=names)
+        else:
+            remove(prefix, names, cache_dir=self.cache_dir)
+        return prefix
+
+    def pip(
+        self, prefix: Path, *args: str | Path, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        """:func:`run_pip` with :attr:`wheels` as find-links and the kit's fake HOME."""
+        self.wheels.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("find_links", [self.wheels])
+        kwargs.setdefault("home", self.home)
+        return run_pip(prefix, *args, **kwargs)  # type: ignore[arg-type]
+
+    def python(
+        self, prefix: Path, *args: str | Path, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        """:func:`run_python` with the kit's fake HOME."""
+        kwargs.setdefault("home", self.home)
+        return run_python(prefix, *args, **kwargs)  # type: ignore[arg-type]
 
     def _index(self) -> None:
         if self._dirty:
             index_channel(self.channel)
             self._dirty = False
 
-    def _prefix(self, prefix: Path | str) -> Path:
-        return Path(prefix) if Path(prefix).is_absolute() else self.root / "envs" / str(prefix)
-
-    def create(self, prefix: Path | str, specs: Sequence[str], dialect: Dialect = "rattler") -> Path:
-        """Create an environment; a relative ``prefix`` goes under ``<root>/envs``.
-
-        Returns:
-            The prefix.
-        """
-        prefix = self._prefix(prefix)
-        if prefix.exists():
-            raise FileExistsError(prefix)
-        self._index()
-        install(prefix, self.channel, specs, cache_dir=self.cache_dir)
-        if dialect == "conda":
-            to_conda_dialect(prefix, specs=list(specs), conda_version=self.conda_version)
-        return prefix
-
-    def install(self, prefix: Path, specs: Sequence[str], dialect: Dialect = "rattler") -> Path:
-        """Add packages to an existing environment (``conda install``).
-
-        In the conda dialect the new records are rewritten and history gets an entry.
-        """
-        self._index()
-        before = read_records(prefix)
-        install(prefix, self.channel, specs, cache_dir=self.cache_dir)
-        if dialect == "conda":
-            self._record_transaction(prefix, before, "install", specs)
-        return prefix
-
-    def remove(self, prefix: Path, names: Sequence[str], dialect: Dialect = "rattler") -> Path:
-        """Remove packages from an environment (``conda remove``, no dependency check)."""
-        before = read_records(prefix)
-        remove(prefix, names, cache_dir=self.cache_dir)
-        if dialect == "conda":
-            self._record_transaction(prefix, before, "remove", names)
-        return prefix
-
-    def _record_transaction(
-        self, prefix: Path, before: Mapping[str, dict[str, object]], verb: str, specs: Sequence[str]
+    def _conda_transaction(
+        self,
+        prefix: Path,
+        before: Mapping[str, str],
+        args: str,
+        *,
+        specs: Sequence[str] = (),
+        remove_specs: Sequence[str] = (),
     ) -> None:
-        after = read_records(prefix)
-        added = {k: v for k, v in after.items() if k not in before}
-        gone = {k: v for k, v in before.items() if k not in after}
+        after = _record_texts(prefix)
+        for file_name in before.keys() & after.keys():
+            (prefix / "conda-meta" / file_name).write_text(before[file_name])
+        added = [file_name for file_name in after if file_name not in before]
+        gone = [json.loads(text) for file_name, text in before.items() if file_name not in after]
         convert_records(prefix, added, conda_version=self.conda_version)
-        key = "remove_specs" if verb == "remove" else "specs"
+        records = read_records(prefix)
         append_history(
             prefix,
-            linked=[dist_str(r) for r in added.values()],
-            unlinked=[dist_str(r) for r in gone.values()],
-            cmd=f"conda {verb} -p {prefix} " + " ".join(specs),
+            linked=[dist_str(records[file_name]) for file_name in added],
+            unlinked=[dist_str(record) for record in gone],
+            cmd=f"conda {args} " + " ".join([*specs, *remove_specs]),
+            specs=specs,
+            remove_specs=remove_specs,
             conda_version=self.conda_version,
-            **{key: list(specs)},  # type: ignore[arg-type]
         )
 
-    def pip(self, prefix: Path, *args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        """:func:`run_pip` with :attr:`wheels` as find-links and the kit's fake HOME."""
-        kwargs.setdefault("find_links", [self.wheels])
-        kwargs.setdefault("home", self.home)
-        self.wheels.mkdir(parents=True, exist_ok=True)
-        return run_pip(prefix, *args, **kwargs)  # type: ignore[arg-type]
+
+def _record_texts(prefix: Path) -> dict[str, str]:
+    meta = prefix / "conda-meta"
+    return {p.name: p.read_text() for p in sorted(meta.glob("*.json"))}
