@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 from conda_pipguard.core.diagnosis import Diagnosis, diagnose
 from tests.support.envkit import EnvKit
+
+#: conda is the host and not on PyPI: its integration tests run only where it is importable.
+HAVE_CONDA = importlib.util.find_spec("conda") is not None
+if HAVE_CONDA:
+    pytest_plugins = ("conda.testing.fixtures",)
+
+    @pytest.fixture(scope="session", autouse=True)
+    def PYTHONPATH():
+        """Keep conda's session-wide PYTHONPATH out of the env interpreters the tests run."""
+        yield
+
 
 NUMPY_1 = {
     "numpy/__init__.py": "__version__ = '1.26.4'\n",

@@ -15,7 +15,7 @@ def conda_matcher() -> Matcher | None:
 
     def matcher(entry: str, version: str) -> bool | None:
         try:
-            version_spec = MatchSpec(entry).get_raw_value("version")
+            version_spec = MatchSpec(entry).version  # the build part is not ours to judge
             return True if version_spec is None else bool(version_spec.match(version))
         except (CondaError, ValueError, TypeError):
             return None

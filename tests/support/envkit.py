@@ -1506,7 +1506,7 @@ class EnvKit:
         target = self.prefix(prefix)
         if target.exists():
             raise FileExistsError(target)
-        self._index()
+        self.index()
         install(target, self.channel, specs, cache_dir=self.cache_dir)
         if dialect == "conda":
             to_conda_dialect(target, specs=list(specs), conda_version=self.conda_version)
@@ -1519,7 +1519,7 @@ class EnvKit:
         (rattler would rewrite their requested specs), new records are converted and
         history gets an entry.
         """
-        self._index()
+        self.index()
         before = _record_texts(prefix)
         install(prefix, self.channel, specs, cache_dir=self.cache_dir)
         if dialect == "conda":
@@ -1556,7 +1556,7 @@ class EnvKit:
         kwargs.setdefault("home", self.home)
         return run_python(prefix, *args, **kwargs)  # type: ignore[arg-type]
 
-    def _index(self) -> None:
+    def index(self) -> None:
         if self._dirty:
             index_channel(self.channel)
             self._dirty = False

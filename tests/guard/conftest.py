@@ -1,0 +1,105 @@
+"""conda integration fixtures: conda's own ``conda.testing`` fixtures on a local offline channel.
+
+Everything here needs conda importable; the test modules skip with a reason when it is not.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.envkit import EnvKit
+
+SKIP_REASON = (
+    "conda is not importable here (it is not on PyPI): the plugin glue is tested where conda "
+    "is installed"
+)
+requires_conda = pytest.mark.skipif(importlib.util.find_spec("conda") is None, reason=SKIP_REASON)
+
+
+@pytest.fixture(autouse=True)
+def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
+    """Offline, classic solver, no pip auto-dependency, no global env registry, own pkgs dir."""
+    if importlib.util.find_spec("conda") is None:
+        yield
+        return
+    from conda.base.context import reset_context
+
+    pkgs = tmp_path_factory.getbasetemp() / "conda-pkgs"
+    for name, value in {
+        "CONDA_PKGS_DIRS": str(pkgs),
+        "CONDA_SOLVER": "classic",
+        "CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY": "false",
+        "CONDA_REGISTER_ENVS": "false",
+        "CONDA_NOTIFY_OUTDATED_CONDA": "false",
+        "CONDA_AUTO_UPDATE_CONDA": "false",
+        "CONDA_OFFLINE": "true",
+        "CONDA_CHANNELS": "",
+        "REQUESTS_CA_BUNDLE": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    reset_context()
+    yield
+    reset_context()
+
+
+@pytest.fixture
+def plugin_manager(monkeypatch):
+    """conda's built-in plugins plus ours, as the plugin manager conda uses in this test.
+
+    conda does not ship this fixture in ``conda.testing``; this is the same pattern as conda's
+    own tests/conftest.py, loading our real ``plugin`` module (no entry point needed).
+    """
+    from conda.base.context import reset_context
+    from conda.plugins import manager
+    from conda.plugins.hookspec import CondaSpecs
+
+    from conda_pipguard import plugin
+
+    builtin = manager.get_plugin_manager()
+    pm = manager.CondaPluginManager()
+    pm.add_hookspecs(CondaSpecs)
+    for name, module in builtin.list_name_plugin():
+        if name.startswith("conda.plugins."):
+            pm.register(module, name=name)
+    pm.register(plugin, name="conda-pipguard")
+    monkeypatch.setattr(manager, "get_plugin_manager", lambda: pm)
+    reset_context()
+    yield pm
+    reset_context()
+
+
+class CondaEnvs:
+    """Create and change environments with the real ``conda`` CLI (in-process ``conda_cli``)."""
+
+    def __init__(self, kit: EnvKit, conda_cli, path_factory) -> None:
+        self.kit = kit
+        self.cli = conda_cli
+        self.path_factory = path_factory
+
+    def channel_args(self) -> list[str]:
+        """Only the kit's local channel."""
+        self.kit.index()
+        return ["--override-channels", "-c", self.kit.channel_url]
+
+    def create(self, *specs: str, prefix: Path | None = None) -> Path:
+        """``conda create -p PREFIX SPECS -y``."""
+        prefix = prefix or self.path_factory()
+        _out, err, code = self.cli("create", "-p", prefix, *self.channel_args(), *specs, "-y")
+        assert not code, err
+        return prefix
+
+    def run(self, verb: str, prefix: Path, *args: str, raises=None):
+        """``conda VERB -p PREFIX --override-channels -c CHANNEL ARGS``."""
+        channel = self.channel_args() if verb in ("install", "update", "create") else []
+        return self.cli(verb, "-p", prefix, *channel, *args, raises=raises)
+
+
+@pytest.fixture
+def conda_envs(kit, conda_cli, path_factory, plugin_manager) -> CondaEnvs:
+    """Real conda on the kit's channel, with conda-pipguard loaded."""
+    return CondaEnvs(kit, conda_cli, path_factory)

@@ -1,0 +1,72 @@
+"""``conda pipguard status`` through conda itself (conda.testing's ``conda_cli``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import NUMPY_1, NUMPY_2
+from tests.guard.conftest import requires_conda
+
+pytestmark = requires_conda
+
+
+@pytest.fixture
+def story(conda_envs):
+    kit = conda_envs.kit
+    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
+    kit.add_package(
+        "scipy",
+        "1.11.4",
+        modules={"scipy/__init__.py": ""},
+        depends=["numpy >=1.23.5,<2.0a0"],
+        noarch=False,
+    )
+    kit.wheel("numpy", "2.1.0", NUMPY_2)
+    return conda_envs.create("python", "pip", "numpy", "scipy")
+
+
+def status(conda_envs, prefix, *args):
+    out, err, code = conda_envs.cli("pipguard", "status", "-p", prefix, *args)
+    return out, err, code
+
+
+def test_clean_env(conda_envs, story):
+    out, _err, code = status(conda_envs, story, "--json")
+    data = json.loads(out)
+    assert (data["verdict"], data["findings"], code) == ("clean", [], 0)
+    assert data["counts"]["conda_records"] == 4
+
+
+def test_user_story_through_conda(conda_envs, story):
+    kit = conda_envs.kit
+    kit.pip(story, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    out, _, code = status(conda_envs, story, "--json")
+    data = json.loads(out)
+    assert data["verdict"] == "broken" and code == 0
+    assert [f["kind"] for f in data["findings"]] == ["shadowed", "conda-dependency-broken"]
+
+    # `conda list` runs conda's PyPI interoperability loader, which deletes the record of the
+    # conda package whose dist-info pip replaced. The diagnosis must not depend on it.
+    conda_envs.cli("list", "-p", story)
+    assert not list((story / "conda-meta").glob("numpy-1.26.4-*.json")), "conda kept the record"
+    out, _, code = status(conda_envs, story, "--json", "--fail-on", "error")
+    data = json.loads(out)
+    assert [f["kind"] for f in data["findings"]] == ["shadowed", "conda-dependency-broken"]
+    assert data["findings"][0]["details"] == {"record_missing": True}
+    assert code == 1
+
+
+def test_text_output_and_fail_on(conda_envs, story):
+    out, err, code = status(conda_envs, story, "--fail-on", "info")
+    assert out.splitlines()[0].endswith(": clean")
+    assert code == 0 and err == ""
+
+
+def test_not_an_environment_is_a_conda_error(conda_envs, tmp_path):
+    from conda_pipguard.guard.errors import CondaPipguardError
+
+    _, _, excinfo = conda_envs.cli("pipguard", "status", "-p", tmp_path, raises=CondaPipguardError)
+    assert "is not a conda environment" in str(excinfo.value)
+    assert excinfo.value.return_code == 2
