@@ -145,8 +145,9 @@ class _Context:
     matcher: Matcher
     conda_dists: list[Distribution] = field(default_factory=list)
     foreign: list[Distribution] = field(default_factory=list)
-    # conda package name -> the non-conda distribution that replaced its Python code
-    replaced: dict[str, Distribution] = field(default_factory=dict)
+    # conda package name -> (the non-conda distribution that replaced its Python code, the
+    # command that restores conda's copy)
+    replaced: dict[str, tuple[Distribution, str]] = field(default_factory=dict)
     involved: set[str] = field(default_factory=set)  # records explained by a finding
 
 
@@ -186,7 +187,6 @@ def _name_matches(conda_name: str, key: str) -> bool:
 def _shadowed(ctx: _Context, dist: Distribution, record: CondaRecord) -> Finding:
     touched = {entry.path for entry in dist.files} if dist.files is not None else None
     counts = _count_paths(ctx.env.prefix, record, touched)
-    ctx.replaced[record.name] = dist
     ctx.involved.add(record.name)
     verb = "was reinstalled over" if dist.version == record.version else "shadows"
     is_pip = dist.key == "pip"
@@ -200,6 +200,7 @@ def _shadowed(ctx: _Context, dist: Distribution, record: CondaRecord) -> Finding
     fix = f"{ctx.fixes.pip('uninstall', '-y', dist.name)} && " + ctx.fixes.reinstall(
         record.name, record.version, record.build
     )
+    ctx.replaced[record.name] = (dist, fix)
     return Finding(
         "shadowed",
         message,
@@ -216,10 +217,10 @@ def _shadowed(ctx: _Context, dist: Distribution, record: CondaRecord) -> Finding
 
 
 def _shadowed_history(ctx: _Context, dist: Distribution, gone: HistoryDist) -> Finding:
-    ctx.replaced[gone.name] = dist
     fix = f"{ctx.fixes.pip('uninstall', '-y', dist.name)} && " + ctx.fixes.reinstall(
         gone.name, gone.version, gone.build
     )
+    ctx.replaced[gone.name] = (dist, fix)
     return Finding(
         "shadowed",
         f"{_label(dist)} replaced conda's {gone.name} {gone.version}, whose record in conda-meta "
@@ -280,14 +281,23 @@ def _clobbered(ctx: _Context, dist: Distribution, counterparts: list[CondaRecord
     return findings
 
 
-def _classify(ctx: _Context) -> None:
-    prefix = ctx.env.prefix
-    for dist in ctx.env.distributions:
-        owner = ctx.owners.dist_dir_owner.get(dist.path)
-        if owner is not None and is_intact(prefix, dist, owner):
-            ctx.conda_dists.append(dist)
+def classify(env: Environment, owners: Ownership) -> tuple[list[Distribution], list[Distribution]]:
+    """Split the env's distributions into conda's (owned and intact) and the others."""
+    conda: list[Distribution] = []
+    foreign: list[Distribution] = []
+    for dist in env.distributions:
+        owner = owners.dist_dir_owner.get(dist.path)
+        if owner is not None and is_intact(env.prefix, dist, owner):
+            conda.append(dist)
         else:
-            ctx.foreign.append(dist)
+            foreign.append(dist)
+    return conda, foreign
+
+
+def counterparts(owners: Ownership, dist: Distribution) -> list[CondaRecord]:
+    """The conda records whose Python project a non-conda *dist* replaced or sits on top of."""
+    owner = owners.dist_dir_owner.get(dist.path)
+    return [owner] if owner else list(owners.provides.get(dist.key, ()))
 
 
 def _foreign_findings(ctx: _Context) -> list[Finding]:
@@ -295,18 +305,17 @@ def _foreign_findings(ctx: _Context) -> list[Finding]:
     history_only = _history_only(ctx.env)
     dependents = _dependents(ctx.env.distributions)
     for dist in ctx.foreign:
-        owner = ctx.owners.dist_dir_owner.get(dist.path)
-        counterparts = [owner] if owner else list(ctx.owners.provides.get(dist.key, ()))
-        findings.extend(_shadowed(ctx, dist, record) for record in counterparts)
+        records = counterparts(ctx.owners, dist)
+        findings.extend(_shadowed(ctx, dist, record) for record in records)
         gone = None
-        if not counterparts:
+        if not records:
             gone = next((h for n, h in history_only.items() if _name_matches(n, dist.key)), None)
             if gone is not None:
                 findings.append(_shadowed_history(ctx, dist, gone))
-        findings.extend(_clobbered(ctx, dist, counterparts))
+        findings.extend(_clobbered(ctx, dist, records))
         if dist.editable:
             findings.append(_editable(dist))
-        elif not counterparts and gone is None:
+        elif not records and gone is None:
             findings.append(_pip_only(ctx, dist, dependents.get(dist.key, [])))
     return findings
 
@@ -360,16 +369,17 @@ def _dependency_findings(ctx: _Context) -> list[Finding]:
             continue
         for entry in record.depends:
             name, _ = split_depends(entry)
-            dist = ctx.replaced.get(name)
-            if dist is None or ctx.matcher(entry, dist.version) is not False:
+            if name not in ctx.replaced:
+                continue
+            dist, restore = ctx.replaced[name]
+            if ctx.matcher(entry, dist.version) is not False:
                 continue
             findings.append(
                 Finding(
                     "conda-dependency-broken",
                     f"conda's {record.name} {record.version} requires {entry!s} but "
                     f"{_label(dist)} is installed in its place",
-                    f"restore conda's {name}: {ctx.fixes.pip('uninstall', '-y', dist.name)} && "
-                    + ctx.fixes.conda("install", "--force-reinstall", name),
+                    f"restore conda's {name}: {restore}",
                     distribution=dist.name,
                     version=dist.version,
                     installer=dist.installer,
@@ -605,7 +615,7 @@ def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
             ``MatchSpec`` when the caller has conda, the documented subset otherwise.
     """
     ctx = _Context(env, Ownership.of(env.records), FixCommands(env), matcher or match_depends)
-    _classify(ctx)
+    ctx.conda_dists, ctx.foreign = classify(env, ctx.owners)
     findings = _foreign_findings(ctx)
     findings += _dependency_findings(ctx)
     findings += _unsatisfied_findings(ctx)

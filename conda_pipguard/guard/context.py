@@ -7,7 +7,8 @@ from pathlib import Path
 from ..cli.common import Target
 
 
-def _target(prefix: str | Path) -> Target:
+def target_of(prefix: str | Path) -> Target:
+    """*prefix* with the name conda knows it by (None when it is known only by path)."""
     from conda.base.context import env_name
 
     name = env_name(str(prefix))
@@ -25,5 +26,5 @@ def conda_targets(*, all_envs: bool = False) -> list[Target]:
     if all_envs:
         from conda.core.envs_manager import list_all_known_prefixes
 
-        return [_target(prefix) for prefix in sorted(list_all_known_prefixes())]
-    return [_target(context.target_prefix)]
+        return [target_of(prefix) for prefix in sorted(list_all_known_prefixes())]
+    return [target_of(context.target_prefix)]

@@ -94,8 +94,17 @@ class CondaEnvs:
         return prefix
 
     def run(self, verb: str, prefix: Path, *args: str, raises=None):
-        """``conda VERB -p PREFIX --override-channels -c CHANNEL ARGS``."""
+        """``conda VERB -p PREFIX --override-channels -c CHANNEL ARGS``.
+
+        With ``--dry-run`` conda ends in ``DryRunExit`` (exit code 0 under conda's exception
+        handler, which ``conda_cli`` does not use): that comes back as code 0.
+        """
+        from conda.exceptions import DryRunExit
+
         channel = self.channel_args() if verb in ("install", "update", "create") else []
+        if raises is None and "--dry-run" in args:
+            out, err, _ = self.cli(verb, "-p", prefix, *channel, *args, raises=DryRunExit)
+            return out, err, 0
         return self.cli(verb, "-p", prefix, *channel, *args, raises=raises)
 
 

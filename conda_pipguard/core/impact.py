@@ -1,0 +1,308 @@
+"""Environment + a planned conda transaction -> what that plan does to non-conda packages.
+
+The plan comes as plain data (:class:`PlannedPackage`), so this is tested without conda; the
+guard turns conda's solve results and extracted packages into it. Before extraction only names
+and versions are known; afterwards (``paths``) collisions are decided file by file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .analysis import FixCommands, Ownership, classify, counterparts, dist_dir_of, project_key
+from .distributions import Distribution
+from .environment import Environment
+
+
+@dataclass(frozen=True)
+class PlannedPackage:
+    """A package a conda transaction links or unlinks.
+
+    Attributes:
+        name: Package name.
+        version: Package version.
+        build: Build string.
+        paths: Prefix-relative paths it links, when known (after extraction).
+    """
+
+    name: str
+    version: str
+    build: str = ""
+    paths: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        """``name version``."""
+        return f"{self.name} {self.version}"
+
+
+@dataclass(frozen=True)
+class Impact:
+    """One consequence of the plan for a non-conda distribution.
+
+    Attributes:
+        kind: ``overwrite`` (conda links over its files), ``break`` (conda deletes files it now
+            owns), ``requirement`` (a Requires-Dist no longer holds), ``strand`` (a Python
+            minor-version change leaves it behind).
+        message: One line: what will happen.
+        fix: One way to avoid it.
+        distribution: The non-conda distribution concerned.
+        conda_package: The conda package of the plan concerned.
+        paths: Colliding paths (``overwrite`` after extraction), prefix-relative.
+    """
+
+    kind: str
+    message: str
+    fix: str
+    distribution: str | None = None
+    conda_package: str | None = None
+    paths: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "kind": self.kind,
+            "distribution": self.distribution,
+            "conda_package": self.conda_package,
+            "paths": list(self.paths),
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+def _minor(version: str) -> str | None:
+    match = re.match(r"^(\d+)\.(\d+)", version)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def _label(dist: Distribution) -> str:
+    return f"{dist.name} {dist.version} ({dist.installer or 'unknown installer'})"
+
+
+def _keys_of(package: PlannedPackage, owners: Ownership) -> set[str]:
+    """Python projects a conda package provides.
+
+    From its files when known, else from the installed record of that name, else its name.
+    """
+    if package.paths is not None:
+        return {project_key(d) for d in map(dist_dir_of, package.paths) if d}
+    keys = {
+        key
+        for key, records in owners.provides.items()
+        if any(record.name == package.name for record in records)
+    }
+    if keys:
+        return keys
+    candidates = {
+        package.name,
+        package.name.removeprefix("py-"),
+        package.name.removeprefix("python-"),
+    }
+    return {canonicalize_name(name) for name in candidates}
+
+
+class _Plan:
+    def __init__(
+        self, env: Environment, unlink: Sequence[PlannedPackage], link: Sequence[PlannedPackage]
+    ) -> None:
+        self.env = env
+        self.owners = Ownership.of(env.records)
+        self.conda, self.foreign = classify(env, self.owners)
+        self.fixes = FixCommands(env)
+        self.unlink = {p.name: p for p in unlink}
+        self.link = {p.name: p for p in link}
+
+    def uninstall_first(self, dist: Distribution) -> str:
+        return (
+            f"remove pip's copy first ({self.fixes.pip('uninstall', '-y', dist.name)}), "
+            f"or run: conda pipguard fix {self.fixes.target}"
+        )
+
+
+def _overwrites(plan: _Plan) -> list[Impact]:
+    """Conda links a package over (or unlinks one from under) a non-conda distribution."""
+    impacts = []
+    by_path: dict[str, Distribution] = {}
+    for dist in plan.foreign:
+        for entry in dist.files or ():
+            by_path.setdefault(entry.path, dist)
+    for dist in plan.foreign:
+        # conda packages whose files this distribution replaced or overwrote: unlinking one
+        # deletes those files from under it
+        replaced = {record.name for record in counterparts(plan.owners, dist)}
+        replaced |= {
+            owner.name
+            for entry in dist.files or ()
+            if (owner := plan.owners.file_owner.get(entry.path)) is not None
+        }
+        for package in plan.link.values():
+            if package.paths is not None:
+                hits = tuple(p for p in package.paths if by_path.get(p) is dist)
+            else:
+                hits = ()
+                if package.name not in replaced and dist.key not in _keys_of(package, plan.owners):
+                    continue
+            if package.paths is not None and not hits:
+                continue
+            old = plan.unlink.get(package.name)
+            verb = f"replace {old.label} with {package.version}" if old else f"link {package.label}"
+            impacts.append(
+                Impact(
+                    "overwrite",
+                    f"conda will {verb} over {_label(dist)}"
+                    + (f" ({len(hits)} files collide)" if hits else "")
+                    + f": {dist.name} becomes a mix of both copies",
+                    plan.uninstall_first(dist),
+                    distribution=dist.name,
+                    conda_package=package.name,
+                    paths=hits,
+                )
+            )
+        for name in sorted(replaced & set(plan.unlink) - set(plan.link)):
+            impacts.append(
+                Impact(
+                    "break",
+                    f"conda will remove {plan.unlink[name].label} and delete files that "
+                    f"{_label(dist)} now owns: {dist.name} will break",
+                    plan.uninstall_first(dist)
+                    if dist.key != "pip"
+                    else f"reinstall pip's copy afterwards: {plan.fixes.pip('install', dist.name)}",
+                    distribution=dist.name,
+                    conda_package=name,
+                )
+            )
+    return impacts
+
+
+def _requirements(plan: _Plan) -> list[Impact]:
+    """A non-conda distribution's Requires-Dist versus the versions the plan installs."""
+    python = plan.env.python
+    markers = python.marker_environment() if python else None
+    provided: dict[str, PlannedPackage] = {}
+    for package in plan.link.values():
+        for key in _keys_of(package, plan.owners):
+            provided.setdefault(key, package)
+    removed: dict[str, PlannedPackage] = {}
+    for package in plan.unlink.values():
+        if package.name not in plan.link:
+            for key in _keys_of(package, plan.owners):
+                removed.setdefault(key, package)
+    impacts = []
+    for dist in plan.foreign:
+        for text in dist.requires:
+            try:
+                requirement = Requirement(text)
+                if (
+                    markers
+                    and requirement.marker
+                    and not requirement.marker.evaluate({**markers, "extra": ""})
+                ):
+                    continue
+            except (InvalidRequirement, ValueError):
+                continue
+            key = canonicalize_name(requirement.name)
+            if key in provided:
+                package = provided[key]
+                try:
+                    ok = requirement.specifier.contains(Version(package.version), prereleases=True)
+                except InvalidVersion:
+                    continue
+                if ok:
+                    continue
+                message = (
+                    f"{_label(dist)} requires {requirement.name}{requirement.specifier} "
+                    f"but the plan installs {package.label}"
+                )
+                fix = (
+                    f"keep a compatible version: conda install {plan.fixes.target} "
+                    f"'{package.name}{requirement.specifier}'"
+                )
+            elif key in removed:
+                package = removed[key]
+                message = f"{_label(dist)} requires {requirement.name}, which the plan removes"
+                fix = f"keep {package.name}, or {plan.fixes.pip('uninstall', dist.name)}"
+            else:
+                continue
+            impacts.append(
+                Impact(
+                    "requirement", message, fix, distribution=dist.name, conda_package=package.name
+                )
+            )
+    return impacts
+
+
+def _python_change(plan: _Plan) -> list[Impact]:
+    python = plan.link.get("python")
+    current = plan.env.python
+    if python is None or current is None:
+        return []
+    new = _minor(python.version)
+    if new is None or new == current.version:
+        return []
+    left = [d for d in plan.foreign if not d.editable]
+    if not left:
+        return []
+    names = ", ".join(f"{d.name} {d.version}" for d in left[:5])
+    more = f" and {len(left) - 5} more" if len(left) > 5 else ""
+    return [
+        Impact(
+            "strand",
+            f"Python {current.version} -> {new}: {len(left)} non-conda distributions stay "
+            f"behind in {current.site_packages} and will not be importable: {names}{more}",
+            "reinstall them for the new Python afterwards: "
+            + plan.fixes.pip("install", *(f"{d.name}=={d.version}" for d in left)),
+            conda_package="python",
+        )
+    ]
+
+
+def impact(
+    env: Environment, unlink: Iterable[PlannedPackage], link: Iterable[PlannedPackage]
+) -> list[Impact]:
+    """What linking *link* and unlinking *unlink* in *env* does to its non-conda packages."""
+    plan = _Plan(env, list(unlink), list(link))
+    if not plan.foreign:
+        return []
+    impacts = _overwrites(plan) + _requirements(plan) + _python_change(plan)
+    seen: set[tuple[str, str | None, str | None]] = set()
+    unique = []
+    for item in impacts:
+        key = (item.kind, item.distribution, item.conda_package)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def risk_line(env: Environment) -> str | None:
+    """One line for the start of a conda command in an env pip has touched; None when clean.
+
+    Cheap on purpose: ownership from names and dist-info directories plus the few metadata
+    hashes :func:`classify` checks; no file of any package is read here.
+    """
+    owners = Ownership.of(env.records)
+    _, foreign = classify(env, owners)
+    if not foreign:
+        return None
+    details = f"Details: conda pipguard status {FixCommands(env).target}"
+    worst = next(
+        ((dist, records[0]) for dist in foreign if (records := counterparts(owners, dist))), None
+    )
+    count = len(foreign)
+    some = f"{count} Python package{'s' if count > 1 else ''} here {'are' if count > 1 else 'is'}"
+    if worst is None:
+        names = ", ".join(dist.name for dist in foreign[:3]) + (", ..." if count > 3 else "")
+        return f"conda-pipguard: {some} from pip ({names}); conda does not track them. {details}"
+    dist, record = worst
+    return (
+        f"conda-pipguard: {_label(dist)} shadows conda's {record.name} {record.version} ({some} "
+        f"not from conda). conda does not track them: this command can overwrite or break them. "
+        f"{details}"
+    )

@@ -1,0 +1,242 @@
+"""The guard: conda's hooks around transactions, as thin adapters over the pure core.
+
+* pre-command: one line when the target env holds non-conda distributions;
+* post-solve: what *this* plan does to them (names and versions), before "Proceed ([y]/n)?";
+* pre-transaction ``verify``: exact file collisions, from the extracted packages' paths.json;
+* post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
+  current) and auto-mark per settings.
+
+Every hook is wrapped by :func:`never_break_conda`; only ``block`` mode raises, on purpose.
+The transaction ``Action`` classes live in :mod:`.actions` (they subclass conda's ``Action``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.impact import Impact, PlannedPackage, impact, risk_line
+from . import settings
+from .safety import never_break_conda, say
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..core.environment import Environment
+
+#: Commands that can run conda's own pip step (an environment file with a ``pip:`` section).
+PIP_STEP_COMMANDS = frozenset({"create", "env_create", "env_update", "update", "install"})
+_BREAK_VARS = ("PIP_BREAK_SYSTEM_PACKAGES", "UV_BREAK_SYSTEM_PACKAGES")
+
+# (distribution, conda package) pairs the post-solve report already named in this process, so
+# that verify adds only what is new (file-level collisions of an explicit install, say).
+_reported: set[tuple[str | None, str | None]] = set()
+_saved_environ: dict[str, str | None] = {}
+
+
+def _target_env() -> Environment | None:
+    from conda.base.context import context
+
+    from ..core.environment import load_environment
+
+    prefix = Path(context.target_prefix)
+    if not (prefix / "conda-meta").is_dir():
+        return None
+    return load_environment(prefix, _env_name(prefix), include_user_site=False)
+
+
+def _env_name(prefix: Path) -> str | None:
+    from .context import target_of
+
+    return target_of(prefix).name
+
+
+# -- pre-command ------------------------------------------------------------------------------
+
+
+@never_break_conda("pre-command")
+def pre_command(command: str) -> None:
+    """Warn once before conda starts solving for an env pip has touched."""
+    _keep_pip_step_working(command)
+    if settings.mode() == "off":
+        return
+    env = _target_env()
+    if env is None:
+        return
+    line = risk_line(env)
+    if line:
+        say([line])
+
+
+def _is_locked(prefix: Path) -> bool:
+    from ..core.marker import MARKER_NAME
+
+    return (
+        any(prefix.glob(f"lib/python3*/{MARKER_NAME}")) or (prefix / "Lib" / MARKER_NAME).exists()
+    )
+
+
+def _keep_pip_step_working(command: str) -> None:
+    """Let conda's own pip step (``pip:`` in an environment file) install into a locked env.
+
+    The variables are set for this conda process only (conda passes its environment to the pip
+    subprocess) and restored by the post-command hook.
+    """
+    from conda.base.context import context
+
+    if command not in PIP_STEP_COMMANDS or not getattr(context._argparse_args, "file", None):
+        return
+    prefix = Path(context.target_prefix)
+    if not (_is_locked(prefix) or settings.auto_mark() != "none"):
+        return
+    for name in _BREAK_VARS:
+        _saved_environ.setdefault(name, os.environ.get(name))
+        os.environ[name] = "1"
+
+
+@never_break_conda("post-command")
+def post_command(command: str) -> None:
+    """Restore the variables :func:`_keep_pip_step_working` set."""
+    while _saved_environ:
+        name, value = _saved_environ.popitem()
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+# -- post-solve -------------------------------------------------------------------------------
+
+
+def planned(
+    records: Iterable[Any], paths: dict[str, tuple[str, ...]] | None = None
+) -> list[PlannedPackage]:
+    """Conda's package records as plain data."""
+    return [
+        PlannedPackage(rec.name, rec.version, rec.build, (paths or {}).get(rec.name))
+        for rec in records
+    ]
+
+
+def render_impacts(impacts: list[Impact], *, header: str) -> list[str]:
+    """A header, then one line per impact with its fix."""
+    lines = [header]
+    for item in impacts:
+        lines.append(f"  - {item.message}")
+        lines.append(f"    fix: {item.fix}")
+    return lines
+
+
+def _blocked(impacts: list[Impact], env: Environment) -> Exception:
+    from .errors import PipguardBlocked
+
+    target = f"-n {env.name}" if env.name else f"-p {env.prefix}"
+    lines = render_impacts(
+        impacts,
+        header="conda-pipguard blocked this transaction: it would break packages pip "
+        "installed (pipguard_mode: block). Nothing was changed.",
+    )
+    lines.append(
+        f"Repair first with `conda pipguard fix {target}`, or rerun this one command with "
+        "CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway."
+    )
+    return PipguardBlocked("\n".join(lines))
+
+
+@never_break_conda("post-solve")
+def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterable[Any]) -> None:
+    """Name what this plan does to non-conda packages; refuse it in block mode."""
+    mode = settings.mode()
+    if mode == "off":
+        return
+    env = _target_env()
+    if env is None:
+        return
+    impacts = impact(env, planned(unlink_precs), planned(link_precs))
+    if not impacts:
+        return
+    _reported.update((item.distribution, item.conda_package) for item in impacts)
+    if mode == "block":
+        raise _blocked(impacts, env)
+    say(render_impacts(impacts, header="conda-pipguard: this plan affects packages pip installed:"))
+
+
+# -- transaction actions ----------------------------------------------------------------------
+
+
+def _extracted_paths(precs: Iterable[Any], site_packages: str | None) -> dict[str, tuple[str, ...]]:
+    from conda.core.package_cache_data import PackageCacheData
+    from conda.gateways.disk.read import read_paths_json
+
+    from ..core.records import PathMapper
+
+    mapper = PathMapper(site_packages)
+    result = {}
+    for prec in precs:
+        entry = PackageCacheData.get_entry_to_link(prec)
+        noarch = str(getattr(prec.noarch, "value", prec.noarch) or "") or None
+        paths = read_paths_json(entry.extracted_package_dir).paths
+        result[prec.name] = tuple(mapper(item.path, noarch) for item in paths)
+    return result
+
+
+def verify_transaction(action: Any) -> Exception | None:
+    """File-level collisions of the packages this transaction links; a block is *returned*."""
+    mode = settings.mode()
+    if mode == "off":
+        return None
+    prefix = Path(action.target_prefix)
+    if not (prefix / "conda-meta").is_dir():
+        return None
+    from ..core.environment import load_environment
+
+    env = load_environment(prefix, _env_name(prefix), include_user_site=False)
+    site = (action.transaction_context or {}).get("target_site_packages_short_path")
+    if site is None and env.python:
+        site = env.python.site_packages
+    link = list(action.link_precs or ())
+    paths = _extracted_paths(link, site)
+    impacts = [
+        item
+        for item in impact(env, planned(action.unlink_precs or ()), planned(link, paths))
+        if item.kind == "overwrite" and item.paths
+    ]
+    if not impacts:
+        return None
+    if mode == "block":
+        return _blocked(impacts, env)
+    new = [i for i in impacts if (i.distribution, i.conda_package) not in _reported]
+    if new:
+        say(render_impacts(new, header="conda-pipguard: files pip installed will be overwritten:"))
+    return None
+
+
+def keep_locks_right(action: Any) -> None:
+    """After a transaction: marker where the env's Python looks, soft pins current, auto-mark."""
+    from conda.base.context import context
+
+    from ..core.environment import load_environment
+    from ..core.marker import sync_hard_marker, write_marker
+    from ..core.softlock import is_soft_locked, refresh_soft_lock, write_soft_lock
+
+    prefix = Path(action.target_prefix)
+    if not (prefix / "conda-meta").is_dir():
+        return
+    env = load_environment(prefix, _env_name(prefix), include_user_site=False)
+    target = f"-n {env.name}" if env.name else f"-p {env.prefix}"
+    actions = list(sync_hard_marker(env.prefix, env.python, target))
+    refreshed = refresh_soft_lock(env.prefix)
+    if refreshed is not None:
+        actions.append(refreshed)
+    wanted = settings.auto_mark()
+    is_base = os.path.realpath(prefix) == os.path.realpath(context.root_prefix)
+    if env.python is not None and (wanted == "all" or (wanted == "base" and is_base)):
+        if settings.auto_mark_soft():
+            if not is_soft_locked(env.prefix):
+                actions.append(write_soft_lock(env.prefix, target))
+        elif not _is_locked(env.prefix):
+            actions.append(write_marker(env.prefix, env.python, target))
+    changed = [a for a in actions if a.action in ("written", "removed")]
+    if changed and context.verbose:
+        say([f"conda-pipguard: {a.path}: {a.action} ({a.reason})" for a in changed])

@@ -1,0 +1,162 @@
+"""The guard hooks inside real conda transactions (conda.testing's ``conda_cli``, local channel)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tests.conftest import NUMPY_1, NUMPY_2
+from tests.guard.conftest import requires_conda
+
+pytestmark = requires_conda
+
+
+def tree_hashes(prefix):
+    return {
+        str(path.relative_to(prefix)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(prefix.rglob("*"))
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts
+    }
+
+
+@pytest.fixture
+def touched(conda_envs):
+    """conda env with numpy 1.26.4, over which pip force-reinstalled numpy 2.1.0."""
+    kit = conda_envs.kit
+    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
+    kit.add_package(
+        "numpy", "1.26.5", modules={**NUMPY_1, "numpy/__init__.py": "# 1.26.5\n"}, noarch=False
+    )
+    kit.add_package("tool", "1.0", modules={"tool.py": ""})
+    kit.wheel("numpy", "2.1.0", NUMPY_2)
+    prefix = conda_envs.create("python", "pip", "numpy=1.26.4")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    return prefix
+
+
+def test_install_into_a_pip_touched_env_warns_on_stderr(conda_envs, touched):
+    _out, err, code = conda_envs.run("install", touched, "tool", "-y")
+    assert code == 0
+    assert "conda-pipguard: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4" in err
+    assert "(1 Python package here is not from conda)" in err
+    assert f"conda pipguard status -p {touched}" in err
+    assert list(touched.glob("conda-meta/tool-1.0-*.json"))
+
+
+def test_json_stays_clean(conda_envs, touched):
+    out, err, code = conda_envs.run("install", touched, "tool", "-y", "--json")
+    assert code == 0
+    assert json.loads(out)["success"] is True
+    assert "pipguard" not in err
+
+
+def test_clean_env_and_mode_off_are_silent(conda_envs, touched, monkeypatch):
+    clean = conda_envs.create("python", "pip")
+    _, err, _ = conda_envs.run("install", clean, "tool", "-y")
+    assert "pipguard" not in err
+    monkeypatch.setenv("CONDA_PLUGINS_PIPGUARD_MODE", "off")
+    from conda.base.context import reset_context
+
+    reset_context()
+    _, err, _ = conda_envs.run("install", touched, "tool", "-y")
+    assert "pipguard" not in err
+
+
+def test_dry_run_names_a_relink_over_pip_files(conda_envs, touched):
+    _, err, code = conda_envs.run("update", touched, "numpy", "--dry-run")
+    assert code == 0
+    assert "conda-pipguard: this plan affects packages pip installed:" in err
+    assert "conda will replace numpy 1.26.4 with 1.26.5 over numpy 2.1.0 (pip)" in err
+
+
+def test_block_mode_refuses_before_anything_changes(conda_envs, touched, monkeypatch):
+    from conda.base.context import reset_context
+
+    from conda_pipguard.guard.errors import PipguardBlocked
+
+    monkeypatch.setenv("CONDA_PLUGINS_PIPGUARD_MODE", "block")
+    reset_context()
+    before = tree_hashes(touched)
+    out, _, excinfo = conda_envs.run("update", touched, "numpy", "-y", raises=PipguardBlocked)
+    message = str(excinfo.value)
+    assert "blocked this transaction" in message
+    assert "numpy 2.1.0 (pip)" in message
+    assert message.rstrip().endswith("to go ahead anyway.")
+    assert f"conda pipguard fix -p {touched}" in message
+    assert "Proceed" not in out
+    assert tree_hashes(touched) == before
+
+
+def test_block_mode_also_stops_explicit_installs_at_verify(conda_envs, touched, monkeypatch):
+    """`conda install ./pkg.conda` does not solve: only the pre-transaction verify sees it."""
+    from conda.base.context import reset_context
+    from conda.exceptions import CondaMultiError
+
+    kit = conda_envs.kit
+    kit.index()
+    (package,) = kit.channel.glob("linux-64/numpy-1.26.5-*.conda")
+    monkeypatch.setenv("CONDA_PLUGINS_PIPGUARD_MODE", "block")
+    reset_context()
+    before = tree_hashes(touched)
+    _, _, excinfo = conda_envs.cli(
+        "install", "-p", touched, str(package), "-y", raises=(CondaMultiError, Exception)
+    )
+    assert "blocked this transaction" in str(excinfo.value)
+    assert tree_hashes(touched) == before
+
+
+def test_requires_dist_violated_by_the_plan(conda_envs):
+    kit = conda_envs.kit
+    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
+    kit.add_package("numpy", "2.0.0", modules={"numpy/__init__.py": "# 2\n"}, noarch=False)
+    kit.wheel("oldapp", "1.0", {"oldapp.py": ""}, requires_dist=["numpy<2"])
+    prefix = conda_envs.create("python", "pip", "numpy=1.26.4")
+    kit.pip(prefix, "install", "oldapp")
+    _, err, code = conda_envs.run("install", prefix, "numpy=2.0.0", "--dry-run")
+    assert code == 0
+    assert "oldapp 1.0 (pip) requires numpy<2 but the plan installs numpy 2.0.0" in err
+
+
+def test_remove_of_a_package_pip_overwrote_is_named(conda_envs):
+    kit = conda_envs.kit
+    kit.add_package(
+        "py-opencv", "4.8.0", dist_name="opencv", modules={"cv2/__init__.py": "# conda\n"}
+    )
+    kit.wheel("opencv-python", "4.9.0", {"cv2/__init__.py": "# pypi\n"})
+    prefix = conda_envs.create("python", "pip", "py-opencv")
+    kit.pip(prefix, "install", "opencv-python")
+    _, err, code = conda_envs.run("remove", prefix, "py-opencv", "--dry-run")
+    assert code == 0
+    assert (
+        "conda will remove py-opencv 4.8.0 and delete files that opencv-python 4.9.0 (pip) now owns"
+    ) in err
+
+
+def test_a_failing_hook_never_stops_conda(conda_envs, touched, monkeypatch):
+    """Our own code made to fail (not conda's): every hook degrades to one warning line."""
+    from conda_pipguard.guard import hooks
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(hooks, "risk_line", boom)
+    monkeypatch.setattr(hooks, "impact", boom)
+    _, err, code = conda_envs.run("install", touched, "tool", "-y")
+    assert code == 0
+    assert list(touched.glob("conda-meta/tool-1.0-*.json"))
+    warnings = [line for line in err.splitlines() if "check was skipped" in line]
+    assert len(warnings) >= 2
+    assert all("RuntimeError: simulated bug" in line for line in warnings)
+    assert "Traceback" not in err
+
+
+def test_corrupt_metadata_does_not_stop_conda(conda_envs, touched):
+    bad = touched / "lib" / "python3.11" / "site-packages" / "junk-1.0.dist-info"
+    bad.mkdir()
+    (bad / "METADATA").mkdir()  # unreadable as a file
+    (bad / "RECORD").write_bytes(b"\xff\xfe not csv \x00")
+    _, err, code = conda_envs.run("install", touched, "tool", "-y")
+    assert code == 0
+    assert "Traceback" not in err
