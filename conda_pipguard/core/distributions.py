@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import email.parser
 import json
 import os
@@ -156,18 +157,30 @@ def _b64_to_hex(value: str) -> str | None:
 
 
 def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
-    files = dist.files
-    if files is None:
-        return None
+    """RECORD (or an egg-info's file list), prefix-relative with hex hashes.
+
+    A dist-info's RECORD is CSV by specification and is read directly: building
+    ``importlib.metadata`` path objects for every line costs more than the rest of the scan.
+    """
+    text = dist.read_text("RECORD")
+    if text is None:
+        if dist.read_text("PKG-INFO") is None:
+            return None
+        files = dist.files  # egg-info: installed-files.txt or SOURCES.txt
+        if files is None:
+            return None
+        rows = [(item.as_posix(), "") for item in files]
+    else:
+        rows = [
+            (row[0], row[1] if len(row) > 1 else "") for row in csv.reader(text.splitlines()) if row
+        ]
     entries = []
-    for item in files:
-        path = posixpath.normpath(f"{site_packages}/{item.as_posix()}")
+    for rel, digest in rows:
+        path = posixpath.normpath(f"{site_packages}/{rel}")
         if path.startswith("../") or posixpath.isabs(path):
             continue
-        sha = None
-        if item.hash is not None and item.hash.mode == "sha256":
-            sha = _b64_to_hex(item.hash.value)
-        entries.append(RecordEntry(path, sha))
+        algorithm, _, value = digest.partition("=")
+        entries.append(RecordEntry(path, _b64_to_hex(value) if algorithm == "sha256" else None))
     return tuple(entries)
 
 
@@ -238,7 +251,10 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
         version = metadata["Version"] or ""
         installer = dist.read_text("INSTALLER")
         direct_url_text = dist.read_text("direct_url.json")
-        requires = tuple(dist.requires or ())
+        if entry.kind == "dist-info":
+            requires = tuple(metadata.get_all("Requires-Dist") or ())
+        else:
+            requires = tuple(dist.requires or ())  # egg-info: requires.txt
         files = _record_entries(dist, site_packages)
     except (OSError, UnicodeDecodeError, ValueError) as err:
         return Debris(entry.path, f"unreadable metadata: {err}")
