@@ -62,8 +62,6 @@ def diagnose(
     Raises:
         NotACondaEnvironment: *prefix* is not a conda environment.
     """
-    from .softlock import is_soft_locked
-
     environ = dict(os.environ if environ is None else environ)
     env = load_environment(prefix, name, environ=environ)
     marker = read_status(
@@ -72,6 +70,5 @@ def diagnose(
         records=env.records,
         environ=environ,
         env_vars=env.env_vars,
-        soft=is_soft_locked(env.prefix),
     )
     return Diagnosis(env, analyze(env, matcher), marker)
