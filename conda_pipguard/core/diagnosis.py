@@ -62,13 +62,21 @@ def diagnose(
     Raises:
         NotACondaEnvironment: *prefix* is not a conda environment.
     """
+    from .softlock import soft_lock_status
+
     environ = dict(os.environ if environ is None else environ)
     env = load_environment(prefix, name, environ=environ)
+    analysis = analyze(env, matcher)
+    # The soft lock is compared with what conda owns now (stale pins), hence after the analysis.
+    soft = soft_lock_status(
+        env.prefix, analysis.conda_distributions, environ=environ, env_vars=env.env_vars
+    )
     marker = read_status(
         env.prefix,
         env.python,
         records=env.records,
         environ=environ,
         env_vars=env.env_vars,
+        soft=soft,
     )
-    return Diagnosis(env, analyze(env, matcher), marker)
+    return Diagnosis(env, analysis, marker)
