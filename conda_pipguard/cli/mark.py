@@ -1,28 +1,53 @@
-"""``conda pipguard mark`` / ``unmark``: lock an environment against pip, or lift the lock."""
+"""``conda pipguard mark`` / ``unmark``: lock an environment against pip, or lift the lock.
+
+Two locks, two layers:
+
+* ``mark`` writes the hard lock, a PEP 668 ``EXTERNALLY-MANAGED`` marker: pip and uv refuse
+  every install. A soft lock already there stays, so that even
+  ``pip install --break-system-packages`` cannot replace conda's packages.
+* ``mark --soft`` writes the soft lock: pip and uv may add packages conda does not have, but
+  cannot upgrade, downgrade or replace conda's. Asking for it on a hard-locked env means
+  "let pip add packages again": our hard marker goes (a foreign one stays, and is reported).
+* ``unmark`` lifts both.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
+from collections.abc import Callable
 
+from ..core.analysis import analyze
 from ..core.environment import load_environment
+from ..core.errors import PipguardError
 from ..core.marker import MarkerAction, remove_marker, write_marker
+from ..core.softlock import remove_soft_lock, write_soft_lock
 from .common import Target, add_output_options, add_target_options, print_json, resolve_targets
 
-MARK_SUMMARY = "Lock an environment against pip (PEP 668 EXTERNALLY-MANAGED)."
-UNMARK_SUMMARY = "Lift the pip lock that `conda pipguard mark` put on an environment."
+MARK_SUMMARY = "Lock an environment against pip (PEP 668 marker, or --soft pins)."
+UNMARK_SUMMARY = "Lift the pip locks that `conda pipguard mark` put on an environment."
 
 
 def configure_mark(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
     """Declare the options of ``mark``."""
     add_target_options(parser, with_conda=with_conda)
     add_output_options(parser, with_conda=with_conda, dry_run=True)
+    parser.add_argument(
+        "--soft",
+        action="store_true",
+        help=(
+            "Soft lock: pip may add packages conda does not have, but not upgrade, downgrade "
+            "or replace conda's (pins named in the env's pip.conf and PIP_/UV_CONSTRAINT)."
+        ),
+    )
 
 
 def configure_unmark(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
     """Declare the options of ``unmark``."""
-    configure_mark(parser, with_conda=with_conda)
+    add_target_options(parser, with_conda=with_conda)
+    add_output_options(parser, with_conda=with_conda, dry_run=True)
     parser.add_argument(
         "--force",
         action="store_true",
@@ -37,42 +62,108 @@ def target_flag(target: Target) -> str:
     )
 
 
-def _skipped(target: Target) -> MarkerAction:
-    return MarkerAction(str(target.prefix), None, "skipped", "the environment has no Python")
+def _skipped(target: Target, lock: str) -> MarkerAction:
+    return MarkerAction(
+        str(target.prefix), None, "skipped", "the environment has no Python", lock=lock
+    )
 
 
-def mark_one(target: Target, *, dry_run: bool) -> MarkerAction:
-    """Write the marker into one environment."""
+def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[MarkerAction]:
+    """Lock one environment: the hard marker, or with *soft* the soft lock.
+
+    Raises:
+        MarkerError: A lock file cannot be written (nothing is left half-written).
+    """
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
-        return _skipped(target)
-    return write_marker(env.prefix, env.python, target_flag(target), dry_run=dry_run)
+        return [_skipped(target, "soft" if soft else "hard")]
+    flag = target_flag(target)
+    if not soft:
+        return [write_marker(env.prefix, env.python, flag, dry_run=dry_run)]
+    conda_dists = analyze(env).conda_distributions
+    actions = [write_soft_lock(env.prefix, env.python, conda_dists, flag, dry_run=dry_run)]
+    # The soft lock first, then our hard marker goes: the env is never unlocked in between.
+    hard = remove_marker(env.prefix, env.python, records=env.records, dry_run=dry_run, target=flag)
+    if hard.action == "removed":
+        actions.append(
+            dataclasses.replace(hard, reason="replaced by the soft lock: pip may add packages")
+        )
+    elif hard.action == "skipped":
+        actions.append(
+            dataclasses.replace(
+                hard, reason=f"{hard.reason}; pip still refuses every install while it is there"
+            )
+        )
+    return actions
 
 
-def unmark_one(target: Target, *, dry_run: bool, force: bool) -> MarkerAction:
-    """Remove the marker from one environment."""
+def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[MarkerAction]:
+    """Lift both locks from one environment.
+
+    Raises:
+        MarkerError: A lock file cannot be removed or restored.
+    """
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
-        return _skipped(target)
-    return remove_marker(env.prefix, env.python, records=env.records, force=force, dry_run=dry_run)
+        return [_skipped(target, "hard")]
+    flag = target_flag(target)
+    actions = [
+        remove_marker(
+            env.prefix, env.python, records=env.records, force=force, dry_run=dry_run, target=flag
+        )
+    ]
+    soft = remove_soft_lock(env.prefix, dry_run=dry_run, target=flag)
+    if soft is not None:
+        actions.append(soft)
+    return actions
 
 
-def _report(actions: list[MarkerAction], args: argparse.Namespace) -> int:
+def _text(action: MarkerAction) -> str:
+    verb = f"would be {action.action}" if action.dry_run else action.action
+    where = f" ({action.path})" if action.path else ""
+    return f"{action.prefix}: {action.lock} lock {verb}{where}: {action.reason}\n"
+
+
+def _run(
+    args: argparse.Namespace,
+    targets: list[Target],
+    one: Callable[[Target], list[MarkerAction]],
+) -> int:
+    """Act on every target; with several, an error on one does not stop the others.
+
+    Returns:
+        0, or 1 when an environment failed (its error is reported, one line each).
+    """
+    actions: list[MarkerAction] = []
+    errors: list[tuple[Target, PipguardError]] = []
+    for target in targets:
+        try:
+            actions += one(target)
+        except PipguardError as err:
+            if len(targets) == 1:
+                raise
+            errors.append((target, err))
     if getattr(args, "json", False):
-        print_json({"actions": [action.to_dict() for action in actions]})
+        print_json(
+            {
+                "actions": [action.to_dict() for action in actions],
+                "errors": [{"prefix": str(t.prefix), "error": str(err)} for t, err in errors],
+            }
+        )
     elif not getattr(args, "quiet", False):
         for action in actions:
-            verb = f"would be {action.action}" if action.dry_run else action.action
-            where = action.path or "-"
-            sys.stdout.write(f"{action.prefix}: {where} {verb} ({action.reason})\n")
-    return 0
+            sys.stdout.write(_text(action))
+    for target, err in errors:
+        sys.stderr.write(f"conda-pipguard: error: {target.prefix}: {err}\n")
+    return 1 if errors else 0
 
 
 def execute_mark(args: argparse.Namespace, *, with_conda: bool = False) -> int:
     """Run ``mark``."""
     dry_run = bool(getattr(args, "dry_run", False))
+    soft = bool(getattr(args, "soft", False))
     targets = resolve_targets(args, with_conda=with_conda)
-    return _report([mark_one(t, dry_run=dry_run) for t in targets], args)
+    return _run(args, targets, lambda t: mark_one(t, dry_run=dry_run, soft=soft))
 
 
 def execute_unmark(args: argparse.Namespace, *, with_conda: bool = False) -> int:
@@ -80,4 +171,4 @@ def execute_unmark(args: argparse.Namespace, *, with_conda: bool = False) -> int
     dry_run = bool(getattr(args, "dry_run", False))
     force = bool(getattr(args, "force", False))
     targets = resolve_targets(args, with_conda=with_conda)
-    return _report([unmark_one(t, dry_run=dry_run, force=force) for t in targets], args)
+    return _run(args, targets, lambda t: unmark_one(t, dry_run=dry_run, force=force))
