@@ -156,6 +156,72 @@ def host_python() -> HostPython:
     )
 
 
+_DESCRIBE = """
+import json, platform, sys, sysconfig
+print(json.dumps({"base": sys.base_prefix, "version": platform.python_version(),
+                  "stdlib": sysconfig.get_path("stdlib"),
+                  "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED"))}))
+"""
+
+
+def describe_python(executable: Path) -> HostPython:
+    """Describe another installed interpreter (run it once) the way :func:`host_python` does.
+
+    Raises:
+        HostUnsupportedError: It does not run, or lacks the layout the kit knows.
+    """
+    subdir = _SUBDIRS.get((sys.platform, platform.machine()))
+    try:
+        out = subprocess.run(
+            [str(executable), "-I", "-c", _DESCRIBE],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        facts = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError) as err:
+        raise HostUnsupportedError(f"{executable} cannot describe itself: {err}") from None
+    base, stdlib = Path(facts["base"]), Path(facts["stdlib"])
+    short = ".".join(facts["version"].split(".")[:2])
+    binary = base / "bin" / f"python{short}"
+    libraries = tuple(sorted((base / "lib").glob("libpython3*.so*")))
+    if subdir is None or not binary.is_file() or not stdlib.is_relative_to(base):
+        raise HostUnsupportedError(f"{executable} has no bin/python{short} under {base}")
+    if facts["shared"] and not libraries:
+        raise HostUnsupportedError(f"shared Python without lib/libpython3*.so* in {base}")
+    return HostPython(
+        base_prefix=base,
+        version=facts["version"],
+        short_version=short,
+        executable=binary.resolve(),
+        stdlib_rel=stdlib.relative_to(base).as_posix(),
+        libraries=libraries,
+        subdir=subdir,
+    )
+
+
+def other_python() -> HostPython | None:
+    """Another CPython minor version installed on this machine (pyenv's), or None."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    current = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    def minor(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in path.name.removeprefix("python").split("."))
+
+    candidates = [
+        path for path in root.glob("3.*/bin/python3.*") if re.fullmatch(r"python3\.\d+", path.name)
+    ]
+    for candidate in sorted(candidates, key=minor, reverse=True):
+        short = candidate.name.removeprefix("python")
+        if short != current and minor(candidate) >= (3, 10):
+            try:
+                return describe_python(candidate)
+            except HostUnsupportedError:
+                continue
+    return None
+
+
 def require_host() -> HostPython:
     """Return :func:`host_python`, or skip the calling test when the host can't be used."""
     try:
@@ -1484,6 +1550,11 @@ class EnvKit:
         """:func:`make_conda_package` into :attr:`channel`."""
         self._dirty = True
         return make_conda_package(self.channel, name, version, **kwargs)  # type: ignore[arg-type]
+
+    def add_python(self, host: HostPython) -> Path:
+        """Add a ``python`` package built from another interpreter (see :func:`other_python`)."""
+        self._dirty = True
+        return build_python_package(self.channel, host=host)
 
     def wheel(
         self, name: str, version: str, modules: Mapping[str, FileContent], **kwargs: object
