@@ -19,7 +19,6 @@ import shlex
 import sys
 from collections.abc import Callable
 
-from ..core.analysis import analyze
 from ..core.environment import load_environment
 from ..core.errors import PipguardError
 from ..core.marker import MarkerAction, remove_marker, write_marker
@@ -80,8 +79,7 @@ def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[Marke
     flag = target_flag(target)
     if not soft:
         return [write_marker(env.prefix, env.python, flag, dry_run=dry_run)]
-    conda_dists = analyze(env).conda_distributions
-    actions = [write_soft_lock(env.prefix, env.python, conda_dists, flag, dry_run=dry_run)]
+    actions = [write_soft_lock(env.prefix, flag, env=env, dry_run=dry_run)]
     # The soft lock first, then our hard marker goes: the env is never unlocked in between.
     hard = remove_marker(env.prefix, env.python, records=env.records, dry_run=dry_run, target=flag)
     if hard.action == "removed":

@@ -30,8 +30,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .distributions import Distribution
+from .environment import Environment
 from .marker import MarkerAction, MarkerError, atomic_write, write_error
-from .python import PythonLayout
 
 STATE_DIR = "etc/conda-pipguard"
 #: The constraints file, prefix-relative (its path shows in ``pip config list``).
@@ -639,32 +639,33 @@ def _env_vars_name_ours(prefix: Path) -> bool:
 
 
 def write_soft_lock(
-    prefix: Path,
-    layout: PythonLayout | None,
-    conda_distributions: Iterable[Distribution],
-    target: str,
-    *,
-    dry_run: bool = False,
+    prefix: Path, target: str, *, env: Environment | None = None, dry_run: bool = False
 ) -> MarkerAction:
     """Soft-lock *prefix*: pin conda's distributions for pip (pip.conf) and uv (variables).
 
     Idempotent: when the env is soft-locked already, only what is missing is put back and the
-    pins are brought up to date.
+    pins are brought up to date. An env without Python is skipped.
 
     Args:
         prefix: The environment.
-        layout: Its Python (nothing is done without one).
-        conda_distributions: The distributions conda owns (``Analysis.conda_distributions``).
         target: How commands name the env (``-n NAME`` or ``-p PATH``), for the header.
+        env: The environment as already read (read from *prefix* when not given); what conda
+            owns is decided from it by the scanner.
         dry_run: Change nothing; report what would be done.
 
     Raises:
         MarkerError: A file cannot be read, understood or written (nothing is left changed).
     """
-    if layout is None:
+    from .analysis import analyze
+    from .environment import load_environment
+
+    prefix = Path(os.path.abspath(prefix))
+    env = env if env is not None else load_environment(prefix, include_user_site=False)
+    if env.python is None:
         return MarkerAction(
             str(prefix), None, "skipped", "the environment has no Python", lock="soft"
         )
+    conda_distributions = analyze(env).conda_distributions
     ref = constraint_ref(prefix)
     pins = pins_for(conda_distributions)
     ledger = _read_ledger(prefix) or {}

@@ -5,11 +5,13 @@ from __future__ import annotations
 import configparser
 import hashlib
 import json
+import os
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from conda_pipguard.core.analysis import analyze
 from conda_pipguard.core.environment import load_environment, read_env_vars
 from conda_pipguard.core.marker import MarkerError
 from conda_pipguard.core.softlock import (
@@ -28,7 +30,7 @@ from conda_pipguard.core.softlock import (
 )
 from tests.conftest import NUMPY_1
 from tests.core.test_marker import read_only, run_uv, uv_binary
-from tests.support.envkit import site_packages
+from tests.support.envkit import isolated_env, site_packages
 
 TARGET = "-n story"
 
@@ -44,8 +46,7 @@ def story(numpy_channel):
 
 
 def soft_mark(prefix: Path, **kwargs):
-    env = load_environment(prefix, include_user_site=False)
-    return write_soft_lock(prefix, env.python, analyze(env).conda_distributions, TARGET, **kwargs)
+    return write_soft_lock(prefix, TARGET, **kwargs)
 
 
 def numpy_files(prefix: Path) -> dict[str, str]:
@@ -408,7 +409,106 @@ def test_add_then_remove_constraint_keeps_the_users_settings(text, tmp_path):
         assert back == text
 
 
-def test_soft_lock_needs_python(tmp_path):
-    action = write_soft_lock(tmp_path, None, [], TARGET)
-    assert (action.action, action.lock) == ("skipped", "soft")
-    assert not (tmp_path / LEDGER).exists()
+def test_soft_lock_needs_python(kit):
+    kit.add_conda_package("zlib", "1.3", files={"lib/libz.so": b"\x7fELF"})
+    prefix = kit.create("nopy", ["zlib"], dialect="conda")
+    action = write_soft_lock(prefix, TARGET)
+    assert (action.action, action.lock, action.path) == ("skipped", "soft", None)
+    assert not (prefix / LEDGER).exists()
+    assert not (prefix / "pip.conf").exists()
+
+
+# -- what the soft lock does not stop, and what it also stops ------------------------------------
+
+
+def test_what_the_soft_lock_does_not_stop(numpy_channel, story, tmp_path, scan):
+    """The README's list, checked with real pip."""
+    kit, prefix = numpy_channel, story
+    soft_mark(prefix)
+    # pip reads the site pip.conf of the interpreter it runs in: a venv made from the env's
+    # Python has a prefix of its own, so no pins there
+    venv = tmp_path / "venv"
+    kit.python(prefix, "-m", "venv", "--without-pip", "--system-site-packages", venv)
+    subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "numpy==2.1.0"],
+        env=isolated_env(kit.home, find_links=kit.wheels),
+        check=True,
+        capture_output=True,
+    )
+    # PIP_CONFIG_FILE=/dev/null turns every configuration file off, pip.conf included
+    off = kit.pip(
+        prefix, "install", "--dry-run", "numpy==2.1.0", env_extra={"PIP_CONFIG_FILE": os.devnull}
+    )
+    assert "Would install numpy-2.1.0" in off.stdout
+    # an --isolated pip still reads the site configuration, and --target installs are pinned too
+    assert kit.pip(prefix, "install", "--isolated", "numpy==2.1.0", check=False).returncode
+    target = kit.pip(prefix, "install", "--target", tmp_path / "t", "numpy==2.1.0", check=False)
+    assert target.returncode != 0
+    # constraints do not apply to uninstalling
+    kit.pip(prefix, "uninstall", "-y", "numpy")
+    assert [f.kind for f in scan(prefix).analysis.findings] == ["missing-files"]
+
+
+BACKEND = """\
+import base64, hashlib, os, zipfile
+
+
+def _hash(data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode()
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    import numpy  # the build needs it
+    info = "NAME-1.0.dist-info"
+    files = {
+        "NAME.py": b"",
+        info + "/METADATA": b"Metadata-Version: 2.1\\nName: NAME\\nVersion: 1.0\\n\\n",
+        info + "/WHEEL": b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = "".join(f"{k},{_hash(v)},{len(v)}\\n" for k, v in files.items())
+    files[info + "/RECORD"] = (record + info + "/RECORD,,\\n").encode()
+    name = "NAME-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return name
+"""
+
+
+def make_sdist(directory: Path, name: str, build_requires: str) -> Path:
+    """An sdist whose in-tree build backend needs *build_requires* in the build environment."""
+    root = directory / f"{name}-1.0"
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        f'[build-system]\nrequires = ["{build_requires}"]\nbuild-backend = "backend"\n'
+        f'backend-path = ["."]\n[project]\nname = "{name}"\nversion = "1.0"\n'
+    )
+    (root / "backend.py").write_text(BACKEND.replace("NAME", name))
+    sdist = directory / f"{name}-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(root, arcname=root.name)
+    return sdist
+
+
+def test_pins_also_hold_in_pips_isolated_build_environments(numpy_channel, story, tmp_path):
+    """A side effect to document: an sdist whose build needs numpy>=2 does not build here."""
+    kit, prefix = numpy_channel, story
+    make_sdist(kit.wheels, "needsbuild", "numpy>=2")
+    soft_mark(prefix)
+    failed = kit.pip(prefix, "install", "needsbuild", check=False)
+    assert failed.returncode != 0
+    assert "The user requested (constraint) numpy==1.26.4" in failed.stdout + failed.stderr
+    # the workaround: build the wheel without the configuration files, install it under the lock
+    wheels = tmp_path / "built"
+    kit.pip(
+        prefix,
+        "wheel",
+        "--no-deps",
+        "-w",
+        wheels,
+        "needsbuild",
+        env_extra={"PIP_CONFIG_FILE": os.devnull},
+    )
+    kit.pip(prefix, "install", *wheels.glob("needsbuild-*.whl"))
+    assert dist_version(kit, prefix, "needsbuild") == "1.0"
