@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..core.errors import PipguardError
-from . import mark, status
+from . import export, fix, mark, status
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("status", status.SUMMARY, status.configure_parser, status.execute),
     Command("mark", mark.MARK_SUMMARY, mark.configure_mark, mark.execute_mark),
     Command("unmark", mark.UNMARK_SUMMARY, mark.configure_unmark, mark.execute_unmark),
+    Command("fix", fix.SUMMARY, fix.configure_parser, fix.execute),
+    Command("export", export.SUMMARY, export.configure_parser, export.execute),
 )
 
 

@@ -1,0 +1,58 @@
+"""``conda pipguard export``: an environment.yml that recreates the env without pip's damage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..core.diagnosis import diagnose
+from ..core.errors import PipguardError
+from ..core.export import export_spec, render_yaml
+from .common import resolve_targets
+from .fix import add_target_option
+
+SUMMARY = "Write an environment.yml: conda's packages, and pip only for what conda lacks."
+
+
+def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+    """Declare the options of ``export``."""
+    add_target_option(parser, with_conda=with_conda)
+    parser.add_argument(
+        "-f", "--file", metavar="FILE", help="Write to FILE instead of standard output."
+    )
+    parser.add_argument(
+        "--pinned",
+        action="store_true",
+        help="Pin every conda package to its exact version and build (default: the specs the "
+        "user asked conda for, from conda-meta/history).",
+    )
+    parser.add_argument(
+        "--all-pip",
+        action="store_true",
+        help="Also list the non-conda distributions that are only dependencies of others.",
+    )
+
+
+def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+    """Run ``export``: the YAML on stdout (or in ``--file``), notes on stderr."""
+    (target,) = resolve_targets(args, with_conda=with_conda)[:1]
+    diagnosis = diagnose(target.prefix, target.name)
+    result = export_spec(
+        diagnosis,
+        pinned=bool(getattr(args, "pinned", False)),
+        all_pip=bool(getattr(args, "all_pip", False)),
+    )
+    text = render_yaml(result.spec)
+    for note in result.notes:
+        sys.stderr.write(f"note: {note}\n")
+    path = getattr(args, "file", None)
+    if path:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise PipguardError(f"cannot write {path}: {err.strerror or err}") from None
+        sys.stderr.write(f"wrote {path}\n")
+    else:
+        sys.stdout.write(text)
+    return 0

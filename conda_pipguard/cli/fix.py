@@ -1,0 +1,335 @@
+"""``conda pipguard fix``: give conda its packages back, safely and in the open.
+
+The plan comes from :mod:`conda_pipguard.core.repair`; this module shows it, asks, runs it and
+scans again. Every command is a subprocess: the env's own pip for the uninstalls, and conda
+(``sys.executable -m conda`` inside conda, ``$CONDA_EXE`` standalone) for the rest. The plan's
+first step proves that conda can get every package before anything is removed; if it fails the
+run stops with an error and nothing in the environment has changed. A later step that fails stops
+the run too, and the report says what was done and what was not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.diagnosis import Diagnosis, diagnose
+from ..core.errors import PipguardError
+from ..core.repair import RepairError, RepairPlan, Step, build_plan, render_plan
+from ..core.report import render_text, use_colour
+from ..core.versionspec import Matcher
+from .common import Target, add_output_options, print_json, resolve_targets
+
+SUMMARY = "Repair what pip did: remove the non-conda copies, let conda reinstall its own."
+
+#: How much of a failed command's output a report keeps.
+_TAIL = 2000
+
+
+def add_target_option(parser: argparse.ArgumentParser, *, with_conda: bool) -> None:
+    """``-n/-p`` for commands that act on exactly one environment (conda's own inside conda)."""
+    if with_conda:
+        from conda.cli.helpers import add_parser_prefix
+
+        add_parser_prefix(parser)
+        return
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-n", "--name", help="Name of the environment.")
+    group.add_argument(
+        "-p", "--prefix", metavar="PATH", help="Full path to the environment location."
+    )
+
+
+def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+    """Declare the options of ``fix``."""
+    add_target_option(parser, with_conda=with_conda)
+    add_output_options(parser, with_conda=with_conda, dry_run=True, yes=True)
+    offline_default: Any = False
+    if with_conda:
+        from conda.common.constants import NULL
+
+        offline_default = NULL  # unset: conda's context decides (CONDA_OFFLINE, .condarc)
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=offline_default,
+        help="Let conda use only its package cache and local channels.",
+    )
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The output and prompt options, from conda's context inside conda.
+
+    Attributes:
+        json: Report as JSON.
+        quiet: Do not relay the commands' output.
+        dry_run: Show the plan only.
+        yes: Do not ask.
+        offline: conda must not use the network.
+    """
+
+    json: bool = False
+    quiet: bool = False
+    dry_run: bool = False
+    yes: bool = False
+    offline: bool = False
+
+    @classmethod
+    def read(cls, args: argparse.Namespace, *, with_conda: bool) -> Flags:
+        """Inside conda read ``context`` (unset arguments are NULL objects there)."""
+        if with_conda:
+            from conda.base.context import context
+
+            return cls(
+                bool(context.json),
+                bool(context.quiet),
+                bool(context.dry_run),
+                bool(context.always_yes),
+                bool(context.offline),
+            )
+        return cls(
+            *(
+                bool(getattr(args, name, False))
+                for name in ("json", "quiet", "dry_run", "yes", "offline")
+            )
+        )
+
+
+def conda_launcher(*, with_conda: bool) -> tuple[str, ...] | None:
+    """How to run conda: this interpreter inside conda, ``$CONDA_EXE`` standalone, else None.
+
+    Inside conda the ``conda`` script next to the interpreter may be the one pip generates,
+    which refuses most commands; ``python -m conda`` always works.
+    """
+    if with_conda:
+        return (sys.executable, "-m", "conda")
+    exe = os.environ.get("CONDA_EXE")
+    return (exe,) if exe else None
+
+
+def _matcher(with_conda: bool) -> Matcher | None:
+    if not with_conda:
+        return None
+    from ..guard import conda_matcher
+
+    return conda_matcher()
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """How one command of the plan ended.
+
+    Attributes:
+        step: The command.
+        returncode: Its exit code (127 when it could not be started).
+        stdout: What it printed.
+        stderr: What it printed on stderr.
+    """
+
+    step: Step
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, with the tail of the output of a failed command."""
+        data: dict[str, Any] = {"command": self.step.command, "returncode": self.returncode}
+        if self.returncode:
+            data["stdout"] = self.stdout[-_TAIL:]
+            data["stderr"] = self.stderr[-_TAIL:]
+        return data
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running a plan did.
+
+    Attributes:
+        done: The commands that succeeded, in order.
+        failed: The command that failed, if one did.
+        not_run: The commands after it.
+    """
+
+    done: tuple[StepResult, ...] = ()
+    failed: StepResult | None = None
+    not_run: tuple[Step, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Every command succeeded."""
+        return self.failed is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "ok": self.ok,
+            "done": [result.to_dict() for result in self.done],
+            "failed": self.failed.to_dict() if self.failed else None,
+            "not_run": [step.to_dict() for step in self.not_run],
+        }
+
+
+def run_step(step: Step, *, echo: bool) -> StepResult:
+    """Run one command with its extra variables; relay its output when *echo*."""
+    try:
+        proc = subprocess.run(
+            step.argv,
+            env={**os.environ, **step.env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as err:
+        return StepResult(step, 127, "", f"cannot run {step.argv[0]}: {err.strerror or err}")
+    if echo:
+        sys.stdout.write(proc.stdout)
+        sys.stderr.write(proc.stderr)
+        sys.stdout.flush()
+    return StepResult(step, proc.returncode, proc.stdout, proc.stderr)
+
+
+def conda_error(result: StepResult) -> str:
+    """The error conda reported for a ``--json`` command, in one line."""
+    for text in (result.stdout, result.stderr):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        errors = data.get("errors") if isinstance(data.get("errors"), list) else [data]
+        messages = [str(e.get("error") or e.get("message")) for e in errors if isinstance(e, dict)]
+        if any(messages):
+            return "; ".join(dict.fromkeys(m for m in messages if m and m != "None"))
+    lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else f"exit code {result.returncode}"
+
+
+def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
+    """Run the plan's commands in order; stop at the first that fails.
+
+    Raises:
+        RepairError: The first command (conda fetching the packages) failed; nothing changed.
+    """
+    results: list[StepResult] = []
+    for index, step in enumerate(plan.steps):
+        if echo:
+            sys.stdout.write(f"\n==> {index + 1}. {step.command}\n")
+            sys.stdout.flush()
+        result = run_step(step, echo=echo and step.action != "check")
+        if result.returncode == 0:
+            results.append(result)
+            continue
+        if step.action == "check":
+            raise RepairError(
+                f"conda cannot get {', '.join(plan.specs)}: {conda_error(result)}; "
+                "nothing was changed (check the channel, or drop --offline)"
+            )
+        return Outcome(tuple(results), result, plan.steps[index + 1 :])
+    return Outcome(tuple(results))
+
+
+def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colour: bool) -> str:
+    """What was done, what failed and was not run, then the environment's state now."""
+    lines = []
+    if outcome.ok:
+        lines.append(f"\nDone: all {len(plan.steps)} commands succeeded.")
+    else:
+        assert outcome.failed is not None
+        failed = outcome.failed
+        number = len(outcome.done) + 1
+        lines.append(f"\nCommand {number} failed (exit code {failed.returncode}):")
+        lines.append(f"  {failed.step.command}")
+        lines.extend(f"  | {line}" for line in conda_error(failed).splitlines())
+        done = ", ".join(str(n) for n in range(1, number)) or "none"
+        lines.append(f"Done: {done}. Not run:")
+        lines.extend(
+            f"  {number + offset}. {step.command}"
+            for offset, step in enumerate(outcome.not_run, start=1)
+        )
+        lines.append("Fix the cause, then run `fix` again (it plans from what is there now).")
+    lines.append("Now: " + render_text(after, colour=colour))
+    return "\n".join(lines)
+
+
+def confirm_standalone(question: str) -> bool:
+    """Ask on the terminal; anything but yes (or no input at all) is no."""
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _confirm(with_conda: bool) -> bool:
+    if with_conda:
+        from conda.reporters import confirm_yn
+
+        return confirm_yn("Run these commands", default="no", dry_run=False)  # raises on no
+    return confirm_standalone("Run these commands?")
+
+
+def plan_for(target: Target, *, with_conda: bool, offline: bool) -> tuple[Diagnosis, RepairPlan]:
+    """Scan *target* and plan its repair, spelling conda as it will be run.
+
+    The standalone command without ``$CONDA_EXE`` spells it ``conda``: that plan can be shown,
+    not run.
+    """
+    diagnosis = diagnose(target.prefix, target.name, matcher=_matcher(with_conda))
+    launcher = conda_launcher(with_conda=with_conda) or ("conda",)
+    return diagnosis, build_plan(diagnosis, conda=launcher, offline=offline)
+
+
+def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+    """Run ``fix``; return the exit code (1 when a command failed).
+
+    Raises:
+        RepairError: The plan cannot run (no pip, conda cannot get a package); nothing changed.
+    """
+    flags = Flags.read(args, with_conda=with_conda)
+    (target,) = resolve_targets(args, with_conda=with_conda)[:1]
+    _, plan = plan_for(target, with_conda=with_conda, offline=flags.offline)
+    runs = bool(plan.steps) and not flags.dry_run
+    if runs and conda_launcher(with_conda=with_conda) is None:
+        raise PipguardError(
+            "conda-pipguard fix needs conda to reinstall packages: set CONDA_EXE to your conda "
+            "executable, or run `conda pipguard fix`"
+        )
+    if flags.json and runs and not flags.yes:
+        raise PipguardError("--json cannot ask for confirmation: add -y, or --dry-run")
+    if not flags.json:
+        sys.stdout.write(render_plan(plan) + "\n")
+        sys.stdout.flush()
+    if plan.blockers:
+        raise RepairError(f"cannot repair {target.prefix}: {'; '.join(plan.blockers)}")
+    if not runs:
+        if flags.json:
+            print_json(
+                {"prefix": str(plan.prefix), "dry_run": flags.dry_run, "plan": plan.to_dict()}
+            )
+        return 0
+    if not flags.yes and not _confirm(with_conda):
+        sys.stdout.write("Nothing was changed.\n")
+        return 0
+    outcome = run_plan(plan, echo=not (flags.json or flags.quiet))
+    after = diagnose(target.prefix, target.name, matcher=_matcher(with_conda))
+    if flags.json:
+        print_json(
+            {
+                "prefix": str(plan.prefix),
+                "dry_run": False,
+                "plan": plan.to_dict(),
+                "run": outcome.to_dict(),
+                "after": after.to_dict(),
+            }
+        )
+    else:
+        sys.stdout.write(render_outcome(outcome, plan, after, colour=use_colour(sys.stdout)) + "\n")
+    return 0 if outcome.ok else 1
