@@ -104,3 +104,19 @@ def conda_post_transaction_actions() -> Iterator[CondaPostTransactionAction]:
     from .guard.actions import PipguardLocks
 
     yield CondaPostTransactionAction(name="pipguard-locks", action=PipguardLocks)
+
+
+@hookimpl
+def conda_health_checks() -> Iterator[object]:
+    """``conda doctor``'s ``pipguard`` check (with a fixer on conda >= 26.1)."""
+    from .guard.doctor import health_checks
+
+    yield from health_checks()
+
+
+@hookimpl
+def conda_environment_exporters() -> Iterator[object]:
+    """``conda export --format pipguard`` (conda >= 25.7; nothing on older conda)."""
+    from .guard.exporter import environment_exporters
+
+    yield from environment_exporters()

@@ -1,0 +1,121 @@
+"""The ``pipguard`` health check of ``conda doctor``: the findings of ``status``, compact.
+
+The check only reads. On conda >= 26.1 it comes with a fixer, which runs the repair plan of
+``conda pipguard fix`` after conda's own confirmation (``conda doctor --fix pipguard``); older
+conda has neither the fixer nor the ``summary``/``fix`` fields, and gets the check alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..core.diagnosis import Diagnosis, diagnose
+from ..core.findings import Severity
+from ..core.repair import RepairError, build_plan, render_plan
+from . import conda_matcher
+
+NAME = "pipguard"
+SUMMARY = "Detect Python packages pip (or another installer) put over conda's"
+FIX = "Uninstall the non-conda copies, then reinstall conda's exact packages"
+
+#: How many findings the compact report names before summing up the rest.
+_SHOWN = 10
+
+
+def _marks() -> tuple[str, str]:
+    from conda.base.constants import OK_MARK, X_MARK
+
+    return OK_MARK, X_MARK
+
+
+def _scan(prefix: str) -> Diagnosis:
+    from conda.base.context import env_name
+
+    name = env_name(prefix)
+    return diagnose(
+        prefix, name if isinstance(name, str) and name != prefix else None, matcher=conda_matcher()
+    )
+
+
+def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: str) -> str:
+    """The report of the check: one line when nothing is wrong, else one line per finding."""
+    analysis = diagnosis.analysis
+    findings = analysis.findings
+    problems = [f for f in findings if f.level >= Severity.WARNING]
+    target = f"-p {diagnosis.env.prefix}"
+    if not problems:
+        if not analysis.non_conda:
+            return f"{ok_mark} Every Python package in this environment came from conda.\n"
+        names = ", ".join(f"{f.distribution or f.location} ({f.kind})" for f in findings[:_SHOWN])
+        more = f" and {len(findings) - _SHOWN} more" if len(findings) > _SHOWN else ""
+        return (
+            f"{ok_mark} {len(analysis.non_conda)} Python packages did not come from conda, and "
+            f"none of them replaced conda's: {names}{more}.\n"
+        )
+    lines = [
+        f"{x_mark} Python packages from pip damage conda's ({diagnosis.verdict}): "
+        f"{len(problems)} problems.\n"
+    ]
+    shown = findings if verbose else problems[:_SHOWN]
+    for finding in shown:
+        lines.append(f"  {finding.level!s:<7} {finding.kind}: {finding.message}")
+        if verbose and finding.fix:
+            lines.append(f"          fix: {finding.fix}")
+    if len(shown) < len(findings if verbose else problems):
+        lines.append(f"  ... and {len(problems) - len(shown)} more (conda doctor -v)")
+    lines.append(
+        f"\n  Details: conda pipguard status {target}\n"
+        f"  Repair:  conda pipguard fix {target}   (or: conda doctor --fix {NAME})\n"
+    )
+    return "\n".join(lines)
+
+
+def check(prefix: str, verbose: bool) -> None:
+    """The health check's action: print the compact report for *prefix*."""
+    ok_mark, x_mark = _marks()
+    report = render_check(_scan(prefix), verbose=verbose, ok_mark=ok_mark, x_mark=x_mark)
+    sys.stdout.write(report + "\n")
+
+
+def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) -> int:
+    """The health check's fixer: show the repair plan, confirm with conda, run it.
+
+    ``confirm`` raises (``CondaSystemExit`` on no, ``DryRunExit`` on ``--dry-run``) before any
+    change. Returns 1 when the plan cannot run or one of its commands failed.
+    """
+    from conda.base.context import context
+
+    from ..cli.fix import conda_launcher, render_outcome, run_plan
+
+    diagnosis = _scan(prefix)
+    plan = build_plan(
+        diagnosis, conda=conda_launcher(with_conda=True) or ("conda",), offline=context.offline
+    )
+    sys.stdout.write(render_plan(plan) + "\n")
+    if plan.blockers:
+        return 1
+    if not plan.steps:
+        return 0
+    confirm("Run these commands?")
+    try:
+        outcome = run_plan(plan, echo=not context.quiet)
+    except RepairError as err:
+        sys.stderr.write(f"{NAME}: {err}\n")
+        return 1
+    after = diagnose(prefix, diagnosis.env.name, matcher=conda_matcher())
+    sys.stdout.write(render_outcome(outcome, plan, after, colour=False) + "\n")
+    return 0 if outcome.ok else 1
+
+
+def health_checks() -> Iterator[Any]:
+    """The ``CondaHealthCheck`` of this module, with the fixer where conda knows fixers."""
+    from conda.plugins.types import CondaHealthCheck
+
+    fields = getattr(CondaHealthCheck, "__dataclass_fields__", {})
+    if "fixer" in fields:
+        yield CondaHealthCheck(name=NAME, action=check, fixer=fixer, summary=SUMMARY, fix=FIX)
+    else:  # conda < 26.1: a NamedTuple of (name, action)
+        yield CondaHealthCheck(name=NAME, action=check)
