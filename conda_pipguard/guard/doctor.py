@@ -26,9 +26,10 @@ _SHOWN = 10
 
 
 def _marks() -> tuple[str, str]:
-    from conda.base.constants import OK_MARK, X_MARK
+    """The check marks of conda (``conda.base.constants`` from 26.1; the same characters before)."""
+    from conda.base import constants
 
-    return OK_MARK, X_MARK
+    return getattr(constants, "OK_MARK", "\u2705"), getattr(constants, "X_MARK", "\u274c")
 
 
 def _scan(prefix: str) -> Diagnosis:
