@@ -20,7 +20,7 @@ from typing import Any
 
 from .diagnosis import Diagnosis
 from .findings import Finding
-from .history import spec_name
+from .history import History, spec_name
 from .repair import channel_name
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.=<>!~*,+\-/:@\[\] ]*")
@@ -146,6 +146,25 @@ def _ordered_channels(channels: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda channel: (-counts[channel], first[channel])))
 
 
+def requested_specs(history: History) -> dict[str, str]:
+    """The specs the user asked conda for, by package name, from ``conda-meta/history``.
+
+    Like :meth:`History.requested_specs`, except that a ``--force-reinstall`` does not replace an
+    earlier request: it restores a package, it does not change what the user wants. (``conda
+    pipguard fix`` reinstalls ``numpy=1.26.4=0``; the export should still say ``numpy``.)
+    """
+    specs: dict[str, str] = {}
+    for revision in history.revisions:
+        restoring = "--force-reinstall" in (revision.cmd or "")
+        for spec in (*revision.update_specs, *revision.neutered_specs):
+            name = spec_name(spec)
+            if name and not (restoring and name in specs):
+                specs[name] = spec
+        for spec in revision.remove_specs:
+            specs.pop(spec_name(spec) or "", None)
+    return specs
+
+
 def _pip_wanted(finding: Finding, all_pip: bool) -> bool:
     if all_pip:
         return True
@@ -171,7 +190,7 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
     ]
     notes: list[str] = []
     header = [f"exported by `conda pipguard export` from {env.display_name}"]
-    requested = env.history.requested_specs()
+    requested = requested_specs(env.history)
     if pinned or not requested:
         dependencies = [f"{r.name}={r.version}={r.build}" for r in env.records]
         dependencies += [f"{d.name}={d.version}={d.build}" for d in gone]

@@ -8,6 +8,7 @@ import pytest
 
 from conda_pipguard.core.export import EnvironmentSpec, export_spec, render_yaml, yaml_scalar
 from tests.core.test_repair import make_editable
+from tests.support.envkit import append_history
 
 
 @pytest.fixture
@@ -52,6 +53,19 @@ def test_default_export_requested_specs_and_requested_pip_only(touched, scan, nu
         "      - app==1.0",
     ]
     assert text.startswith("# exported by `conda pipguard export` from ")
+
+
+def test_a_force_reinstall_does_not_replace_the_request(touched, scan):
+    prefix, _ = touched
+    # What `conda pipguard fix` leaves in the history: conda records the exact spec it reinstalled.
+    append_history(
+        prefix,
+        cmd=f"conda install -p {prefix} --force-reinstall -y numpy=1.26.4=0",
+        specs=["numpy==1.26.4=0"],
+    )
+    append_history(prefix, cmd=f"conda install -p {prefix} scipy=1.11", specs=["scipy=1.11"])
+    dependencies = export_spec(scan(prefix)).spec.dependencies
+    assert dependencies == ("numpy", "pip", "python", "scipy=1.11")
 
 
 def test_pinned_and_all_pip(touched, scan):

@@ -77,6 +77,9 @@ def test_fix_restores_the_shadowed_package(conda_envs, story):
     sp = site_packages(story)
     assert not (sp / "numpy-2.1.0.dist-info").exists()
     assert not (sp / "numpy" / "_new_api.py").exists()
+    # conda's history now holds "numpy==1.26.4=0"; the user still asked for plain "numpy".
+    out, _, _ = conda_envs.cli("pipguard", "export", "-p", story)
+    assert "  - numpy\n" in out
 
 
 def test_fix_in_an_env_locked_against_pip(conda_envs, story):
