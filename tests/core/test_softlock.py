@@ -14,6 +14,7 @@ import pytest
 
 from conda_pipguard.core.environment import load_environment, read_env_vars
 from conda_pipguard.core.marker import MarkerError
+from conda_pipguard.core.report import render_text
 from conda_pipguard.core.softlock import (
     CONSTRAINTS,
     LEDGER,
@@ -332,9 +333,14 @@ def test_status_json_and_refresh_after_a_conda_transaction(numpy_channel, story,
     }
 
     kit.install(prefix, ["numpy=1.26.5", "tqdm"], dialect="conda")
-    marker = scan(prefix).to_dict()["marker"]
+    diagnosis = scan(prefix)
+    marker = diagnosis.to_dict()["marker"]
     assert marker["stale_pins"] == ["numpy==1.26.4 (conda has 1.26.5)"]
     assert marker["unpinned"] == ["tqdm 4.66.0"]
+    assert (
+        "soft-lock pins out of date: numpy==1.26.4 (conda has 1.26.5), tqdm 4.66.0 (not pinned); "
+        f"refresh them: conda pipguard mark --soft -p {prefix}"
+    ) in render_text(diagnosis)
 
     refreshed = refresh_soft_lock(prefix)
     assert (refreshed.action, refreshed.reason) == (
