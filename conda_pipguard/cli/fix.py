@@ -228,9 +228,10 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
             results.append(result)
             continue
         if step.action == "check":
+            hint = "check the channel" + (", or drop --offline" if "--offline" in step.argv else "")
             raise RepairError(
                 f"conda cannot get {', '.join(plan.specs)}: {conda_error(result)}; "
-                "nothing was changed (check the channel, or drop --offline)"
+                f"nothing was changed ({hint})"
             )
         return Outcome(tuple(results), result, plan.steps[index + 1 :])
     return Outcome(tuple(results))
