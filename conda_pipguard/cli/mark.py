@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shlex
 import sys
 from collections.abc import Callable
 
-from ..core.environment import load_environment
+from ..core.environment import load_environment, target_flag
 from ..core.errors import PipguardError
 from ..core.marker import MarkerAction, remove_marker, write_marker
 from ..core.softlock import remove_soft_lock, write_soft_lock
@@ -54,13 +53,6 @@ def configure_unmark(parser: argparse.ArgumentParser, *, with_conda: bool = Fals
     )
 
 
-def target_flag(target: Target) -> str:
-    """How commands name *target*: ``-n NAME`` or ``-p PATH``."""
-    return (
-        f"-n {shlex.quote(target.name)}" if target.name else f"-p {shlex.quote(str(target.prefix))}"
-    )
-
-
 def _skipped(target: Target, lock: str) -> MarkerAction:
     return MarkerAction(
         str(target.prefix), None, "skipped", "the environment has no Python", lock=lock
@@ -76,7 +68,7 @@ def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[Marke
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
         return [_skipped(target, "soft" if soft else "hard")]
-    flag = target_flag(target)
+    flag = target_flag(target.prefix, target.name)
     if not soft:
         return [write_marker(env.prefix, env.python, flag, dry_run=dry_run)]
     actions = [write_soft_lock(env.prefix, flag, env=env, dry_run=dry_run)]
@@ -104,7 +96,7 @@ def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[MarkerActi
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
         return [_skipped(target, "hard")]
-    flag = target_flag(target)
+    flag = target_flag(target.prefix, target.name)
     actions = [
         remove_marker(
             env.prefix, env.python, records=env.records, force=force, dry_run=dry_run, target=flag

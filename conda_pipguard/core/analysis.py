@@ -117,9 +117,7 @@ class FixCommands:
     """Spell the commands that fix an environment, for the user to copy."""
 
     def __init__(self, env: Environment) -> None:
-        self.target = (
-            f"-n {shlex.quote(env.name)}" if env.name else f"-p {shlex.quote(str(env.prefix))}"
-        )
+        self.target = env.target_flag
         executable = env.python.executable if env.python else "bin/python"
         self.python = shlex.quote(str(env.prefix / executable))
 

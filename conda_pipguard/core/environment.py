@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,16 @@ class Environment:
     def display_name(self) -> str:
         """The name, or the prefix when the env has none."""
         return self.name or str(self.prefix)
+
+    @property
+    def target_flag(self) -> str:
+        """How a command names this env: ``-n NAME`` or ``-p PATH``, quoted for a shell."""
+        return target_flag(self.prefix, self.name)
+
+
+def target_flag(prefix: Path, name: str | None) -> str:
+    """``-n NAME`` for a named env, else ``-p PATH``, quoted for a shell."""
+    return f"-n {shlex.quote(name)}" if name else f"-p {shlex.quote(str(prefix))}"
 
 
 def guess_name(prefix: Path) -> str | None:

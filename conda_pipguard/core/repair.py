@@ -399,6 +399,9 @@ def _steps(
         options.append("--offline")
     specs = [reinstall.spec for reinstall in reinstalls]
     base = (*conda, "install", "-p", str(plan_env_prefix), "--force-reinstall")
+    # Our own guard would warn about (or, in block mode, refuse) the very transactions that
+    # repair the env: it is off for these two conda commands; the locks are still kept right.
+    quiet_guard = {"CONDA_PLUGINS_PIPGUARD_MODE": "off"}
     names = ", ".join(f"{r.name} {r.version}" for r in reinstalls)
     steps = [
         Step(
@@ -406,6 +409,7 @@ def _steps(
             (*base, "--download-only", "--json", "-y", *options, *specs),
             f"make sure conda can get {names} before anything is removed "
             "(fills conda's package cache, changes nothing in the environment)",
+            dict(quiet_guard),
         )
     ]
     ordered = sorted(removals, key=lambda r: canonicalize_name(r.name) == "pip")
@@ -429,6 +433,7 @@ def _steps(
             "conda-reinstall",
             (*base, "-y", *options, *specs),
             f"put back conda's own {names}",
+            dict(quiet_guard),
         )
     )
     return tuple(steps)

@@ -52,10 +52,9 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
     soft = diagnosis.marker.soft
     if soft is not None and (soft.stale_pins or soft.unpinned):
         stale = [*soft.stale_pins, *(f"{name} (not pinned)" for name in soft.unpinned)]
-        target = f"-n {env.name}" if env.name else f"-p {env.prefix}"
         lines.append(
             f"  soft-lock pins out of date: {', '.join(stale)}; "
-            f"refresh them: conda pipguard mark --soft {target}"
+            f"refresh them: conda pipguard mark --soft {env.target_flag}"
         )
     width = max((len(f.kind) for f in analysis.findings), default=0)
     for finding in analysis.findings:

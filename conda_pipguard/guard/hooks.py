@@ -131,7 +131,7 @@ def render_impacts(impacts: list[Impact], *, header: str) -> list[str]:
 def _blocked(impacts: list[Impact], env: Environment) -> Exception:
     from .errors import PipguardBlocked
 
-    target = f"-n {env.name}" if env.name else f"-p {env.prefix}"
+    target = env.target_flag
     lines = render_impacts(
         impacts,
         header="conda-pipguard blocked this transaction: it would break packages pip "
@@ -224,7 +224,7 @@ def keep_locks_right(action: Any) -> None:
     if not (prefix / "conda-meta").is_dir():
         return
     env = load_environment(prefix, _env_name(prefix), include_user_site=False)
-    target = f"-n {env.name}" if env.name else f"-p {env.prefix}"
+    target = env.target_flag
     actions = list(sync_hard_marker(env.prefix, env.python, target))
     refreshed = refresh_soft_lock(env.prefix)
     if refreshed is not None:

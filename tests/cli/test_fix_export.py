@@ -5,33 +5,14 @@ What needs conda (the repair itself, ``conda env create``) is in tests/guard/tes
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from conda_pipguard.cli.main import main
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    """Every directory, file and symlink under *root* with its content hash (or link target)."""
-    found: dict[str, str] = {}
-    for directory, dirs, files in os.walk(root):
-        base = Path(directory)
-        for name in dirs + files:
-            path = base / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                found[rel] = f"link:{os.readlink(path)}"
-            elif path.is_dir():
-                found[rel] = "dir"
-            else:
-                found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
+from tests.support.envkit import tree_hashes
 
 
 @pytest.fixture
@@ -52,10 +33,10 @@ def test_dry_run_shows_the_plan_and_changes_nothing(broken, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"Repair plan for {broken} (broken):")
     numbered = re.findall(r"^  \d+\. (.*)$", out, flags=re.MULTILINE)
-    assert [cmd.split()[0] for cmd in numbered] == [
-        "conda",
-        str(broken / "bin/python3.11"),
-        "conda",
+    assert [cmd.split()[:2] for cmd in numbered] == [
+        ["CONDA_PLUGINS_PIPGUARD_MODE=off", "conda"],
+        [str(broken / "bin/python3.11"), "-I"],
+        ["CONDA_PLUGINS_PIPGUARD_MODE=off", "conda"],
     ]
     assert "--download-only" in numbered[0]
     assert numbered[1].endswith("-m pip uninstall -y numpy")

@@ -112,3 +112,9 @@ class CondaEnvs:
 def conda_envs(kit, conda_cli, path_factory, plugin_manager) -> CondaEnvs:
     """Real conda on the kit's channel, with conda-pipguard loaded."""
     return CondaEnvs(kit, conda_cli, path_factory)
+
+
+@pytest.fixture
+def story(conda_envs, numpy_channel) -> Path:
+    """Issue #2's env made by conda: python, pip, numpy 1.26.4 and scipy (numpy 2.1 wheel ready)."""
+    return conda_envs.create("python", "pip", "numpy", "scipy")

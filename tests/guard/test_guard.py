@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
 
 from tests.conftest import NUMPY_1, NUMPY_2
 from tests.guard.conftest import requires_conda
+from tests.support.envkit import tree_hashes
 
 pytestmark = requires_conda
-
-
-def tree_hashes(prefix):
-    return {
-        str(path.relative_to(prefix)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(prefix.rglob("*"))
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts
-    }
 
 
 @pytest.fixture

@@ -14,30 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_fix_export import tree_hashes
-from tests.conftest import NUMPY_1, NUMPY_2
 from tests.guard.conftest import requires_conda
-from tests.support.envkit import index_channel, site_packages
+from tests.support.envkit import index_channel, site_packages, tree_hashes
 
 pytestmark = requires_conda
 
 
 @pytest.fixture
-def story(conda_envs):
-    """conda's numpy 1.26.4 and scipy, then ``pip install --force-reinstall numpy==2.1.0``."""
-    kit = conda_envs.kit
-    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
-    kit.add_package(
-        "scipy",
-        "1.11.4",
-        modules={"scipy/__init__.py": ""},
-        depends=["numpy >=1.23.5,<2.0a0"],
-        noarch=False,
-    )
-    kit.wheel("numpy", "2.1.0", NUMPY_2)
-    prefix = conda_envs.create("python", "pip", "numpy", "scipy")
-    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
-    return prefix
+def story(story, conda_envs):
+    """The conda story env, then ``pip install --force-reinstall numpy==2.1.0``."""
+    conda_envs.kit.pip(story, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    return story
 
 
 def status(conda_envs, prefix) -> dict:
@@ -129,11 +116,27 @@ def test_unavailable_package_stops_before_uninstalling(conda_envs, story, reinde
     assert (site_packages(story) / "numpy-2.1.0.dist-info").is_dir()
 
 
+def test_fix_works_in_block_mode(conda_envs, story, monkeypatch):
+    """The guard would refuse the repair's own conda commands: fix turns it off for them."""
+    from conda.base.context import reset_context
+
+    monkeypatch.setenv("CONDA_PLUGINS_PIPGUARD_MODE", "block")
+    reset_context()
+    out, err, code = conda_envs.cli("pipguard", "fix", "-p", story, "-y", "--json")
+    assert code == 0, err
+    assert json.loads(out)["run"]["ok"] is True
+    assert status(conda_envs, story)["verdict"] in ("clean", "pip-touched")
+    assert_conda_files_match_the_record(story, "numpy")
+
+
 def test_dry_run_through_conda_changes_nothing(conda_envs, story):
     before = tree_hashes(story)
     out, _, code = conda_envs.cli("pipguard", "fix", "-p", story, "--dry-run")
     assert code == 0
-    assert f"1. {sys.executable} -m conda install -p {story} --force-reinstall" in out
+    assert (
+        f"1. CONDA_PLUGINS_PIPGUARD_MODE=off {sys.executable} -m conda install -p {story} "
+        "--force-reinstall"
+    ) in out
     assert "--offline" in out  # CONDA_OFFLINE=true reaches conda's commands
     assert tree_hashes(story) == before
 

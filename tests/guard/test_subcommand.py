@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.conftest import NUMPY_1, NUMPY_2
 from tests.guard.conftest import requires_conda
 
 pytestmark = requires_conda
-
-
-@pytest.fixture
-def story(conda_envs):
-    kit = conda_envs.kit
-    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
-    kit.add_package(
-        "scipy",
-        "1.11.4",
-        modules={"scipy/__init__.py": ""},
-        depends=["numpy >=1.23.5,<2.0a0"],
-        noarch=False,
-    )
-    kit.wheel("numpy", "2.1.0", NUMPY_2)
-    return conda_envs.create("python", "pip", "numpy", "scipy")
 
 
 def status(conda_envs, prefix, *args):

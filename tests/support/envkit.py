@@ -1662,3 +1662,20 @@ class EnvKit:
 def _record_texts(prefix: Path) -> dict[str, str]:
     meta = prefix / "conda-meta"
     return {p.name: p.read_text() for p in sorted(meta.glob("*.json"))}
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Every directory, file and symlink under *root* with its content hash (or link target)."""
+    found: dict[str, str] = {}
+    for directory, dirs, files in os.walk(root):
+        base = Path(directory)
+        for name in dirs + files:
+            path = base / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                found[rel] = f"link:{os.readlink(path)}"
+            elif path.is_dir():
+                found[rel] = "dir"
+            else:
+                found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
