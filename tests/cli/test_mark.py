@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conda_pipguard.cli.main import main
 from conda_pipguard.core.softlock import CONSTRAINTS
+from tests.cli.conftest import run, run_json
 from tests.core.test_marker import read_only
-
-_ROOT_VARS = ("CONDA_ROOT", "MAMBA_ROOT_PREFIX", "CONDA_PREFIX_1", "CONDA_EXE", "CONDA_ENVS_PATH")
-
-
-@pytest.fixture
-def registry(kit, monkeypatch):
-    """Make the standalone command find envs only through ``<kit home>/.conda/environments.txt``."""
-    for var in _ROOT_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HOME", str(kit.home))
-
-    def register(*prefixes: Path) -> None:
-        path = kit.home / ".conda" / "environments.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"{p}\n" for p in prefixes))
-
-    return register
 
 
 @pytest.fixture
@@ -39,17 +21,6 @@ def env(kit):
 def no_python(kit):
     kit.add_conda_package("zlib", "1.3", files={"lib/libz.so": b"\x7fELF"})
     return kit.create("nopy", ["zlib"], dialect="conda")
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv: str) -> tuple[int, dict]:
-    code, out, _ = run(capsys, *argv, "--json")
-    return code, json.loads(out)
 
 
 def marker(prefix: Path) -> Path:

@@ -317,3 +317,18 @@ def test_json_contract(numpy_env, kit, scan):
         "fix",
     }
     assert not any(p.startswith("/") for f in data["findings"] for p in [f["location"] or ""])
+
+
+def test_python_site_packages_path_from_the_python_record(tmp_path, scan):
+    """Newer conda-forge pythons declare ``python_site_packages_path``; noarch paths follow it."""
+    from tests.support.envkit import EnvKit
+
+    kit = EnvKit(tmp_path / "sp", site_packages_path=True)
+    kit.add_package("tool", "1.0", modules={"tool.py": ""})
+    prefix = kit.create("env", ["python", "pip", "tool"], dialect="conda")
+    kit.wheel("extra", "1.0", {"extra.py": ""})
+    kit.pip(prefix, "install", "extra")
+    diagnosis = scan(prefix)
+    assert diagnosis.env.python.site_packages == "lib/python3.11/site-packages"
+    assert kinds(diagnosis) == [("pip-only", "extra")]
+    assert len(diagnosis.analysis.conda_distributions) == 2
