@@ -33,12 +33,9 @@ def _marks() -> tuple[str, str]:
 
 
 def _scan(prefix: str) -> Diagnosis:
-    from conda.base.context import env_name
+    from .context import target_of
 
-    name = env_name(prefix)
-    return diagnose(
-        prefix, name if isinstance(name, str) and name != prefix else None, matcher=conda_matcher()
-    )
+    return diagnose(prefix, target_of(prefix).name, matcher=conda_matcher())
 
 
 def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: str) -> str:
@@ -46,7 +43,7 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
     analysis = diagnosis.analysis
     findings = analysis.findings
     problems = [f for f in findings if f.level >= Severity.WARNING]
-    target = f"-p {diagnosis.env.prefix}"
+    target = diagnosis.env.target_flag
     if not problems:
         if not analysis.non_conda:
             return f"{ok_mark} Every Python package in this environment came from conda.\n"
