@@ -15,7 +15,7 @@ import pytest
 from conda_pipguard.core.diagnosis import diagnose
 from conda_pipguard.core.findings import Severity
 from tests.conftest import NUMPY_1, NUMPY_2, kinds
-from tests.support.envkit import Dist, site_packages
+from tests.support.envkit import Dist, editable_project, site_packages
 
 ENSUREPIP = Path(sysconfig.get_paths()["stdlib"]) / "ensurepip" / "_bundled"
 
@@ -143,46 +143,8 @@ def test_pip_only_requested_versus_dependency(numpy_env, kit, scan):
     assert diagnosis.verdict == "pip-touched"
 
 
-# A PEP 517/660 in-tree backend, so that `pip install -e` works offline with no setuptools.
-EDITABLE_BACKEND = """
-import base64, hashlib, os, zipfile
-
-NAME, VERSION = "proj", "0.1"
-DIST = f"{NAME}-{VERSION}.dist-info"
-
-
-def _record(items):
-    lines = []
-    for path, data in items:
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        lines.append(f"{path},sha256={digest},{len(data)}")
-    return "\\n".join(lines + [f"{DIST}/RECORD,,"]) + "\\n"
-
-
-def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    items = [
-        (f"__editable__.{NAME}.pth", os.path.abspath(".") + "\\n"),
-        (f"{DIST}/METADATA", f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n"),
-        (f"{DIST}/WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"),
-    ]
-    items = [(path, text.encode()) for path, text in items]
-    name = f"{NAME}-{VERSION}-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
-        for path, data in items:
-            wheel.writestr(path, data)
-        wheel.writestr(f"{DIST}/RECORD", _record(items))
-    return name
-"""
-
-
 def test_editable_installs(numpy_env, kit, scan, tmp_path):
-    project = tmp_path / "proj"
-    (project / "proj").mkdir(parents=True)
-    (project / "proj" / "__init__.py").write_text("")
-    (project / "backend.py").write_text(EDITABLE_BACKEND)
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
-    )
+    project = editable_project(tmp_path)
     kit.pip(numpy_env, "install", "-e", str(project))
     develop = tmp_path / "devsrc"
     develop.mkdir()

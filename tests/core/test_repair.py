@@ -7,8 +7,8 @@ import pytest
 from conda_pipguard.core.marker import write_marker
 from conda_pipguard.core.repair import build_plan, channel_name, render_plan
 from tests.conftest import NUMPY_1, NUMPY_2
-from tests.core.test_analysis import EDITABLE_BACKEND, ENSUREPIP
-from tests.support.envkit import site_packages
+from tests.core.test_analysis import ENSUREPIP
+from tests.support.envkit import editable_project, site_packages
 
 CONDA = ("/opt/conda/bin/python", "-m", "conda")
 
@@ -139,13 +139,7 @@ def test_clobbering_pip_only_project_is_removed_and_said_so(kit, scan):
 
 
 def make_editable(kit, prefix, root):
-    project = root / "proj"
-    (project / "proj").mkdir(parents=True)
-    (project / "proj" / "__init__.py").write_text("")
-    (project / "backend.py").write_text(EDITABLE_BACKEND)
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
-    )
+    project = editable_project(root)
     kit.pip(prefix, "install", "-e", str(project))
     return project
 

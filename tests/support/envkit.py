@@ -1679,3 +1679,48 @@ def tree_hashes(root: Path) -> dict[str, str]:
             else:
                 found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
+
+
+#: A PEP 517/660 in-tree build backend for a project ``proj`` 0.1, so that ``pip install -e``
+#: works offline with no setuptools: pip writes a real editable install (direct_url.json).
+EDITABLE_BACKEND = """
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "proj", "0.1"
+DIST = f"{NAME}-{VERSION}.dist-info"
+
+
+def _record(items):
+    lines = []
+    for path, data in items:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{path},sha256={digest},{len(data)}")
+    return "\\n".join(lines + [f"{DIST}/RECORD,,"]) + "\\n"
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    items = [
+        (f"__editable__.{NAME}.pth", os.path.abspath(".") + "\\n"),
+        (f"{DIST}/METADATA", f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n"),
+        (f"{DIST}/WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"),
+    ]
+    items = [(path, text.encode()) for path, text in items]
+    name = f"{NAME}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        for path, data in items:
+            wheel.writestr(path, data)
+        wheel.writestr(f"{DIST}/RECORD", _record(items))
+    return name
+"""
+
+
+def editable_project(root: Path) -> Path:
+    """Lay out the ``proj`` project (built by :data:`EDITABLE_BACKEND`) under *root*."""
+    project = root / "proj"
+    (project / "proj").mkdir(parents=True)
+    (project / "proj" / "__init__.py").write_text("")
+    (project / "backend.py").write_text(EDITABLE_BACKEND)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
+    return project
