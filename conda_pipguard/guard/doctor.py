@@ -108,12 +108,18 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     return 0 if outcome.ok else 1
 
 
+def conda_has_fixers() -> bool:
+    """Whether this conda's health checks take a fixer (26.1+: ``conda doctor --fix``)."""
+    from conda.plugins.types import CondaHealthCheck
+
+    return "fixer" in getattr(CondaHealthCheck, "__dataclass_fields__", {})
+
+
 def health_checks() -> Iterator[Any]:
     """The ``CondaHealthCheck`` of this module, with the fixer where conda knows fixers."""
     from conda.plugins.types import CondaHealthCheck
 
-    fields = getattr(CondaHealthCheck, "__dataclass_fields__", {})
-    if "fixer" in fields:
+    if conda_has_fixers():
         yield CondaHealthCheck(name=NAME, action=check, fixer=fixer, summary=SUMMARY, fix=FIX)
     else:  # conda < 26.1: a NamedTuple of (name, action)
         yield CondaHealthCheck(name=NAME, action=check)

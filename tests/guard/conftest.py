@@ -28,7 +28,9 @@ def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
         return
     from conda.base.context import reset_context
 
-    pkgs = tmp_path_factory.getbasetemp() / "conda-pkgs"
+    # One package cache per test: offline, conda < 25.7's classic solver adds every cached
+    # package to the index, so a shared cache would mix other tests' channels into solves.
+    pkgs = tmp_path_factory.mktemp("conda-pkgs")
     for name, value in {
         "CONDA_PKGS_DIRS": str(pkgs),
         "CONDA_SOLVER": "classic",

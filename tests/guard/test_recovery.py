@@ -180,14 +180,23 @@ def test_export_then_env_create_reproduces_conda_and_pip_only_packages(
     ]
 
 
-def test_doctor_lists_the_check_and_its_findings(conda_envs, story):
-    out, _, code = conda_envs.cli("doctor", "--list")
-    assert code == 0
-    assert "  pipguard: Detect Python packages pip" in out
-    assert "(fix: Uninstall the non-conda copies" in out
+def doctor_has_fixers() -> bool:
+    """conda >= 26.1: ``conda doctor --list``, ``--fix`` and check names (before: all checks)."""
+    from conda_pipguard.guard.doctor import conda_has_fixers
 
-    out, _, code = conda_envs.cli("doctor", "-p", story, "pipguard")
-    assert code == 0
+    return conda_has_fixers()
+
+
+def test_doctor_lists_the_check_and_its_findings(conda_envs, story):
+    only = ["pipguard"] if doctor_has_fixers() else []
+    if only:
+        out, _, code = conda_envs.cli("doctor", "--list")
+        assert code == 0
+        assert "  pipguard: Detect Python packages pip" in out
+        assert "(fix: Uninstall the non-conda copies" in out
+
+    out, _, code = conda_envs.cli("doctor", "-p", story, *only)
+    assert code in (0, None)  # conda < 26.1 returns None
     assert f"Environment Health Report for: {story}" in out
     assert "❌ Python packages from pip damage conda's (broken): 2 problems." in out
     assert "error   shadowed: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4" in out
@@ -195,11 +204,13 @@ def test_doctor_lists_the_check_and_its_findings(conda_envs, story):
     assert f"conda pipguard fix -p {story}" in out
 
     clean = conda_envs.create("python", "pip")
-    out, _, _ = conda_envs.cli("doctor", "-p", clean, "pipguard")
+    out, _, _ = conda_envs.cli("doctor", "-p", clean, *only)
     assert "✅ Every Python package in this environment came from conda." in out
 
 
 def test_doctor_fix_runs_the_plan_after_confirmation(conda_envs, story):
+    if not doctor_has_fixers():
+        pytest.skip("this conda has no `conda doctor --fix` (conda < 26.1)")
     before = tree_hashes(story)
     out, _, code = conda_envs.cli("doctor", "-p", story, "--fix", "--dry-run", "pipguard")
     assert code == 0 and "Repair plan for" in out
