@@ -90,7 +90,7 @@ def main() -> int:
                 lambda: diagnose(prefix, environ=environ), args.repeat
             ),
             "pre-command (risk line)": timed(
-                lambda: risk_line(load_environment(prefix, include_user_site=False)), args.repeat
+                lambda: risk_line(load_environment(prefix, metadata=False)), args.repeat
             ),
             "post-solve (5-package plan)": timed(
                 lambda: impact(load_environment(prefix, include_user_site=False), plan, plan),

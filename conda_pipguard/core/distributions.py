@@ -282,9 +282,37 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
     )
 
 
-def scan_site_packages(prefix: Path, site_packages: str) -> tuple[list[Distribution], list[Debris]]:
-    """Every distribution in *site_packages* (prefix-relative), fully read."""
+def shallow_distribution(entry: DistDir) -> Distribution:
+    """A distribution known from its directory name only (no metadata read)."""
+    return Distribution(
+        name=entry.name,
+        version=entry.version,
+        path=entry.path,
+        kind=entry.kind,
+        site_packages=posixpath.dirname(entry.path),
+    )
+
+
+def read_installer(prefix: Path, dist: Distribution) -> str | None:
+    """The ``INSTALLER`` of *dist*, stripped; None when it has none."""
+    text = _read_small(prefix / dist.path / "INSTALLER")
+    return (text.strip() or None) if text else None
+
+
+def scan_site_packages(
+    prefix: Path, site_packages: str, *, metadata: bool = True
+) -> tuple[list[Distribution], list[Debris]]:
+    """Every distribution in *site_packages* (prefix-relative).
+
+    Args:
+        prefix: The root the path is relative to.
+        site_packages: The directory to scan.
+        metadata: Read each distribution's metadata; False keeps to the directory listing
+            (names and versions from directory names), which is what the hooks need first.
+    """
     entries, debris = list_dist_dirs(prefix, site_packages)
+    if not metadata:
+        return [shallow_distribution(entry) for entry in entries], debris
     dists: list[Distribution] = []
     for entry in entries:
         loaded = load_distribution(prefix, entry)

@@ -140,6 +140,7 @@ def load_environment(
     *,
     include_user_site: bool = True,
     environ: dict[str, str] | None = None,
+    metadata: bool = True,
 ) -> Environment:
     """Read the conda environment at *prefix*.
 
@@ -148,6 +149,8 @@ def load_environment(
         name: Its name, when the caller knows it (conda does); guessed otherwise.
         include_user_site: Also read the user site directory.
         environ: The process environment to take ``HOME``/``PYTHONNOUSERSITE`` from.
+        metadata: Read the distributions' metadata. False is the cheap read of the hooks:
+            distributions from directory names only, no other site-packages, no user site.
 
     Raises:
         NotACondaEnvironment: *prefix* has no ``conda-meta``.
@@ -172,10 +175,10 @@ def load_environment(
     debris: list[Debris] = []
     develop: list[str] = []
     if python is not None:
-        distributions, debris = scan_site_packages(root, python.site_packages)
+        distributions, debris = scan_site_packages(root, python.site_packages, metadata=metadata)
         develop = conda_develop_paths(root, python.site_packages)
     others = []
-    for site in other_site_packages(root, python):
+    for site in other_site_packages(root, python) if metadata else ():
         dists, more_debris = scan_site_packages(root, site)
         debris.extend(more_debris)
         if dists:
@@ -183,7 +186,7 @@ def load_environment(
 
     env_vars = read_env_vars(root)
     user_site = None
-    if include_user_site and python is not None:
+    if include_user_site and metadata and python is not None:
         merged = dict(os.environ if environ is None else environ)
         merged.update(env_vars)
         user_dir = user_site_dir(python, merged)

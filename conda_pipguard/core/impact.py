@@ -7,6 +7,7 @@ and versions are known; afterwards (``paths``) collisions are decided file by fi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .analysis import FixCommands, Ownership, classify, counterparts, dist_dir_of, project_key
-from .distributions import Distribution
+from .distributions import Distribution, read_installer
 from .environment import Environment
 
 
@@ -284,8 +285,8 @@ def impact(
 def risk_line(env: Environment) -> str | None:
     """One line for the start of a conda command in an env pip has touched; None when clean.
 
-    Cheap on purpose: ownership from names and dist-info directories plus the few metadata
-    hashes :func:`classify` checks; no file of any package is read here.
+    Cheap on purpose: it works on an env read with ``metadata=False`` (ownership from
+    dist-info directories plus the few metadata hashes :func:`classify` checks).
     """
     owners = Ownership.of(env.records)
     _, foreign = classify(env, owners)
@@ -301,6 +302,8 @@ def risk_line(env: Environment) -> str | None:
         names = ", ".join(dist.name for dist in foreign[:3]) + (", ..." if count > 3 else "")
         return f"conda-pipguard: {some} from pip ({names}); conda does not track them. {details}"
     dist, record = worst
+    if dist.installer is None:  # a cheap read knows only directory names
+        dist = dataclasses.replace(dist, installer=read_installer(env.prefix, dist))
     return (
         f"conda-pipguard: {_label(dist)} shadows conda's {record.name} {record.version} ({some} "
         f"not from conda). conda does not track them: this command can overwrite or break them. "

@@ -35,7 +35,7 @@ _reported: set[tuple[str | None, str | None]] = set()
 _saved_environ: dict[str, str | None] = {}
 
 
-def _target_env() -> Environment | None:
+def _target_env(*, metadata: bool = True) -> Environment | None:
     from conda.base.context import context
 
     from ..core.environment import load_environment
@@ -43,7 +43,7 @@ def _target_env() -> Environment | None:
     prefix = Path(context.target_prefix)
     if not (prefix / "conda-meta").is_dir():
         return None
-    return load_environment(prefix, _env_name(prefix), include_user_site=False)
+    return load_environment(prefix, _env_name(prefix), include_user_site=False, metadata=metadata)
 
 
 def _env_name(prefix: Path) -> str | None:
@@ -61,7 +61,7 @@ def pre_command(command: str) -> None:
     _keep_pip_step_working(command)
     if settings.mode() == "off":
         return
-    env = _target_env()
+    env = _target_env(metadata=False)
     if env is None:
         return
     line = risk_line(env)

@@ -82,6 +82,8 @@ def test_python_minor_change_strands_pip_packages(touched):
 
 def test_risk_line_names_the_worst(touched, numpy_channel):
     line = risk_line(touched)
+    # the pre-command reads directory names only, and must say the same
+    assert risk_line(load_environment(touched.prefix, metadata=False)) == line
     assert line.startswith("conda-pipguard: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4")
     assert line.endswith(f"Details: conda pipguard status -p {touched.prefix}")
     assert "\n" not in line
@@ -92,5 +94,5 @@ def test_risk_line_for_pip_only_additions(numpy_channel):
     prefix = kit.create("env", ["python", "pip"], dialect="conda")
     kit.wheel("requests", "2.32.3", {"requests/__init__.py": ""})
     kit.pip(prefix, "install", "requests")
-    line = risk_line(load_environment(prefix, include_user_site=False))
+    line = risk_line(load_environment(prefix, metadata=False))
     assert line.startswith("conda-pipguard: 1 Python package here is from pip (requests)")
