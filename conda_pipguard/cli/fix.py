@@ -116,7 +116,7 @@ def conda_launcher(*, with_conda: bool) -> tuple[str, ...] | None:
 def _matcher(with_conda: bool) -> Matcher | None:
     if not with_conda:
         return None
-    from ..guard import conda_matcher
+    from ..guard.matcher import conda_matcher
 
     return conda_matcher()
 

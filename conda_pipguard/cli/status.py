@@ -28,7 +28,7 @@ def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = Fals
 def _matcher(with_conda: bool) -> Matcher | None:
     if not with_conda:
         return None
-    from ..guard import conda_matcher
+    from ..guard.matcher import conda_matcher
 
     return conda_matcher()
 

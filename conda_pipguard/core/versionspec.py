@@ -1,7 +1,7 @@
 """Decide whether a version satisfies a conda dependency, with or without conda.
 
 With conda importable the glue passes a matcher that asks conda's own ``MatchSpec``
-(:func:`conda_pipguard.guard.conda_matcher`). Without conda, :func:`match_depends`
+(:func:`conda_pipguard.guard.matcher.conda_matcher`). Without conda, :func:`match_depends`
 evaluates this documented subset of conda's version-spec syntax, comparing versions as
 PEP 440 versions:
 

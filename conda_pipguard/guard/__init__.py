@@ -1,23 +1,4 @@
-"""The only code that imports conda: adapters from conda's objects to plain data, and hooks."""
+"""The only code that imports conda: adapters from conda's objects to plain data, and hooks.
 
-from __future__ import annotations
-
-from ..core.versionspec import Matcher
-
-
-def conda_matcher() -> Matcher | None:
-    """A version matcher backed by conda's ``MatchSpec``; None when conda is not importable."""
-    try:
-        from conda.exceptions import CondaError
-        from conda.models.match_spec import MatchSpec
-    except ImportError:
-        return None
-
-    def matcher(entry: str, version: str) -> bool | None:
-        try:
-            version_spec = MatchSpec(entry).version  # the build part is not ours to judge
-            return True if version_spec is None else bool(version_spec.match(version))
-        except (CondaError, ValueError, TypeError):
-            return None
-
-    return matcher
+Kept empty: conda imports ``conda_pipguard.guard.settings`` on every command.
+"""

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.findings import Severity
 from ..core.repair import RepairError, build_plan, render_plan
-from . import conda_matcher
+from .matcher import conda_matcher
 
 NAME = "pipguard"
 SUMMARY = "Detect Python packages pip (or another installer) put over conda's"
