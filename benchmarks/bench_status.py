@@ -93,7 +93,7 @@ def main() -> int:
                 lambda: risk_line(load_environment(prefix, metadata=False)), args.repeat
             ),
             "post-solve (5-package plan)": timed(
-                lambda: impact(load_environment(prefix, include_user_site=False), plan, plan),
+                lambda: impact(load_environment(prefix, metadata=False), plan, plan),
                 args.repeat,
             ),
         }

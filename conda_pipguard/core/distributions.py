@@ -78,6 +78,8 @@ class Distribution:
         direct_url: Decoded ``direct_url.json``, or None.
         requires: ``Requires-Dist`` strings.
         files: The files its RECORD lists, or None when it has no RECORD.
+        metadata_read: False for a distribution known from its directory name only (see
+            :func:`shallow_distribution`); :func:`with_metadata` reads the rest.
     """
 
     name: str
@@ -92,6 +94,7 @@ class Distribution:
     direct_url: dict[str, Any] | None = None
     requires: tuple[str, ...] = ()
     files: tuple[RecordEntry, ...] | None = None
+    metadata_read: bool = True
 
     @property
     def key(self) -> str:
@@ -290,13 +293,16 @@ def shallow_distribution(entry: DistDir) -> Distribution:
         path=entry.path,
         kind=entry.kind,
         site_packages=posixpath.dirname(entry.path),
+        metadata_read=False,
     )
 
 
-def read_installer(prefix: Path, dist: Distribution) -> str | None:
-    """The ``INSTALLER`` of *dist*, stripped; None when it has none."""
-    text = _read_small(prefix / dist.path / "INSTALLER")
-    return (text.strip() or None) if text else None
+def with_metadata(prefix: Path, dist: Distribution) -> Distribution:
+    """*dist* with its metadata read, when a cheap scan left it out (broken metadata: as is)."""
+    if dist.metadata_read:
+        return dist
+    loaded = load_distribution(prefix, DistDir(dist.path, dist.kind, dist.name, dist.version))
+    return loaded if isinstance(loaded, Distribution) else dist
 
 
 def scan_site_packages(

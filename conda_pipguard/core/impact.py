@@ -7,7 +7,6 @@ and versions are known; afterwards (``paths``) collisions are decided file by fi
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .analysis import FixCommands, Ownership, classify, counterparts, dist_dir_of, project_key
-from .distributions import Distribution, read_installer
+from .distributions import Distribution, with_metadata
 from .environment import Environment
 
 
@@ -115,7 +114,9 @@ class _Plan:
     ) -> None:
         self.env = env
         self.owners = Ownership.of(env.records)
-        self.conda, self.foreign = classify(env, self.owners)
+        self.conda, foreign = classify(env, self.owners)
+        # an env read cheaply (metadata=False) has the metadata of the non-conda ones read here
+        self.foreign = [with_metadata(env.prefix, dist) for dist in foreign]
         self.fixes = FixCommands(env)
         self.unlink = {p.name: p for p in unlink}
         self.link = {p.name: p for p in link}
@@ -302,8 +303,7 @@ def risk_line(env: Environment) -> str | None:
         names = ", ".join(dist.name for dist in foreign[:3]) + (", ..." if count > 3 else "")
         return f"conda-pipguard: {some} from pip ({names}); conda does not track them. {details}"
     dist, record = worst
-    if dist.installer is None:  # a cheap read knows only directory names
-        dist = dataclasses.replace(dist, installer=read_installer(env.prefix, dist))
+    dist = with_metadata(env.prefix, dist)  # a cheap read knows only directory names
     return (
         f"conda-pipguard: {_label(dist)} shadows conda's {record.name} {record.version} ({some} "
         f"not from conda). conda does not track them: this command can overwrite or break them. "

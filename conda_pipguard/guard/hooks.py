@@ -150,7 +150,7 @@ def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterab
     mode = settings.mode()
     if mode == "off":
         return
-    env = _target_env()
+    env = _target_env(metadata=False)
     if env is None:
         return
     impacts = impact(env, planned(unlink_precs), planned(link_precs))
@@ -191,7 +191,7 @@ def verify_transaction(action: Any) -> Exception | None:
         return None
     from ..core.environment import load_environment
 
-    env = load_environment(prefix, _env_name(prefix), include_user_site=False)
+    env = load_environment(prefix, _env_name(prefix), include_user_site=False, metadata=False)
     site = (action.transaction_context or {}).get("target_site_packages_short_path")
     if site is None and env.python:
         site = env.python.site_packages

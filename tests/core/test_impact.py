@@ -29,6 +29,9 @@ def test_clean_env_has_no_impact(numpy_channel):
 
 def test_update_relinks_over_pip(touched):
     (item,) = impact(touched, [NUMPY_1264], [NUMPY_1265])
+    # the hooks read the env cheaply; the impact must be the same
+    cheap = load_environment(touched.prefix, metadata=False)
+    assert impact(cheap, [NUMPY_1264], [NUMPY_1265]) == [item]
     assert item.kind == "overwrite"
     assert item.message.startswith("conda will replace numpy 1.26.4 with 1.26.5 over numpy 2.1.0")
     assert "pip uninstall -y numpy" in item.fix and "conda pipguard fix" in item.fix
@@ -59,7 +62,7 @@ def test_requirement_against_planned_versions(numpy_channel):
     kit.wheel("oldapp", "1.0", {"oldapp.py": ""}, requires_dist=["numpy<1.26.5", "scipy"])
     prefix = kit.create("env", ["python", "pip", "numpy", "scipy"], dialect="conda")
     kit.pip(prefix, "install", "oldapp")
-    env = load_environment(prefix, include_user_site=False)
+    env = load_environment(prefix, metadata=False)  # as the post-solve hook reads it
     items = impact(env, [NUMPY_1264, PlannedPackage("scipy", "1.11.4", "0")], [NUMPY_1265])
     messages = sorted(item.message for item in items)
     assert messages == [
