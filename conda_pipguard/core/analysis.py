@@ -153,7 +153,8 @@ def _installer(dist: Distribution) -> str:
     return dist.installer or "unknown installer"
 
 
-def _label(dist: Distribution) -> str:
+def label(dist: Distribution) -> str:
+    """``name version (installer)``, how every message names a distribution."""
     return f"{dist.name} {dist.version} ({_installer(dist)})"
 
 
@@ -177,9 +178,13 @@ def _history_only(env: Environment) -> dict[str, HistoryDist]:
     return {name: dist for name, dist in env.history.current().items() if name not in names}
 
 
-def _name_matches(conda_name: str, key: str) -> bool:
+def name_keys(conda_name: str) -> set[str]:
+    """Python project names a conda package name may stand for, when no files tell.
+
+    ``py-opencv`` -> ``opencv``, ``python-dateutil`` -> ``dateutil``, and the name itself.
+    """
     candidates = {conda_name, conda_name.removeprefix("py-"), conda_name.removeprefix("python-")}
-    return key in {canonicalize_name(candidate) for candidate in candidates}
+    return {canonicalize_name(candidate) for candidate in candidates}
 
 
 def _shadowed(ctx: _Context, dist: Distribution, record: CondaRecord) -> Finding:
@@ -189,7 +194,7 @@ def _shadowed(ctx: _Context, dist: Distribution, record: CondaRecord) -> Finding
     verb = "was reinstalled over" if dist.version == record.version else "shadows"
     is_pip = dist.key == "pip"
     message = (
-        f"{_label(dist)} {verb} conda's {record.name} {record.version}: "
+        f"{label(dist)} {verb} conda's {record.name} {record.version}: "
         f"{counts.overwritten} files overwritten, {counts.deleted} deleted, "
         f"{counts.identical} rewritten unchanged"
     )
@@ -221,7 +226,7 @@ def _shadowed_history(ctx: _Context, dist: Distribution, gone: HistoryDist) -> F
     ctx.replaced[gone.name] = (dist, fix)
     return Finding(
         "shadowed",
-        f"{_label(dist)} replaced conda's {gone.name} {gone.version}, whose record in conda-meta "
+        f"{label(dist)} replaced conda's {gone.name} {gone.version}, whose record in conda-meta "
         "is gone (conda-meta/history still lists it): conda no longer knows what it installed",
         fix,
         distribution=dist.name,
@@ -264,7 +269,7 @@ def _clobbered(ctx: _Context, dist: Distribution, counterparts: list[CondaRecord
         findings.append(
             Finding(
                 "clobbered",
-                f"{_label(dist)} overwrote {overwritten} files of conda's {record.name} "
+                f"{label(dist)} overwrote {overwritten} files of conda's {record.name} "
                 f"{record.version}",
                 fix,
                 distribution=dist.name,
@@ -307,7 +312,7 @@ def _foreign_findings(ctx: _Context) -> list[Finding]:
         findings.extend(_shadowed(ctx, dist, record) for record in records)
         gone = None
         if not records:
-            gone = next((h for n, h in history_only.items() if _name_matches(n, dist.key)), None)
+            gone = next((h for n, h in history_only.items() if dist.key in name_keys(n)), None)
             if gone is not None:
                 findings.append(_shadowed_history(ctx, dist, gone))
         findings.extend(_clobbered(ctx, dist, records))
@@ -350,7 +355,7 @@ def _pip_only(ctx: _Context, dist: Distribution, needed_by: list[str]) -> Findin
         why = f"a dependency of {', '.join(sorted(needed_by)[:3])}"
     return Finding(
         "pip-only",
-        f"{_label(dist)} is not from conda ({why}); conda does not track it",
+        f"{label(dist)} is not from conda ({why}); conda does not track it",
         f"if conda has it, prefer {ctx.fixes.conda('install', dist.name)}",
         distribution=dist.name,
         version=dist.version,
@@ -376,7 +381,7 @@ def _dependency_findings(ctx: _Context) -> list[Finding]:
                 Finding(
                     "conda-dependency-broken",
                     f"conda's {record.name} {record.version} requires {entry!s} but "
-                    f"{_label(dist)} is installed in its place",
+                    f"{label(dist)} is installed in its place",
                     f"restore conda's {name}: {restore}",
                     distribution=dist.name,
                     version=dist.version,
@@ -425,7 +430,7 @@ def _unsatisfied_findings(ctx: _Context) -> list[Finding]:
             findings.append(
                 Finding(
                     "unsatisfied",
-                    f"{_label(dist)} requires {wanted} but {requirement.name} {problem}",
+                    f"{label(dist)} requires {wanted} but {requirement.name} {problem}",
                     fix,
                     distribution=dist.name,
                     version=dist.version,

@@ -7,7 +7,6 @@ and versions are known; afterwards (``paths``) collisions are decided file by fi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +15,19 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .analysis import FixCommands, Ownership, classify, counterparts, dist_dir_of, project_key
+from .analysis import (
+    FixCommands,
+    Ownership,
+    classify,
+    counterparts,
+    dist_dir_of,
+    label,
+    name_keys,
+    project_key,
+)
 from .distributions import Distribution, with_metadata
 from .environment import Environment
+from .python import minor_version
 
 
 @dataclass(frozen=True)
@@ -77,15 +86,6 @@ class Impact:
         }
 
 
-def _minor(version: str) -> str | None:
-    match = re.match(r"^(\d+)\.(\d+)", version)
-    return f"{match.group(1)}.{match.group(2)}" if match else None
-
-
-def _label(dist: Distribution) -> str:
-    return f"{dist.name} {dist.version} ({dist.installer or 'unknown installer'})"
-
-
 def _keys_of(package: PlannedPackage, owners: Ownership) -> set[str]:
     """Python projects a conda package provides.
 
@@ -100,12 +100,7 @@ def _keys_of(package: PlannedPackage, owners: Ownership) -> set[str]:
     }
     if keys:
         return keys
-    candidates = {
-        package.name,
-        package.name.removeprefix("py-"),
-        package.name.removeprefix("python-"),
-    }
-    return {canonicalize_name(name) for name in candidates}
+    return name_keys(package.name)
 
 
 class _Plan:
@@ -158,7 +153,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
             impacts.append(
                 Impact(
                     "overwrite",
-                    f"conda will {verb} over {_label(dist)}"
+                    f"conda will {verb} over {label(dist)}"
                     + (f" ({len(hits)} files collide)" if hits else "")
                     + f": {dist.name} becomes a mix of both copies",
                     plan.uninstall_first(dist),
@@ -172,7 +167,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 Impact(
                     "break",
                     f"conda will remove {plan.unlink[name].label} and delete files that "
-                    f"{_label(dist)} now owns: {dist.name} will break",
+                    f"{label(dist)} now owns: {dist.name} will break",
                     plan.uninstall_first(dist)
                     if dist.key != "pip"
                     else f"reinstall pip's copy afterwards: {plan.fixes.pip('install', dist.name)}",
@@ -219,7 +214,7 @@ def _requirements(plan: _Plan) -> list[Impact]:
                 if ok:
                     continue
                 message = (
-                    f"{_label(dist)} requires {requirement.name}{requirement.specifier} "
+                    f"{label(dist)} requires {requirement.name}{requirement.specifier} "
                     f"but the plan installs {package.label}"
                 )
                 fix = (
@@ -228,7 +223,7 @@ def _requirements(plan: _Plan) -> list[Impact]:
                 )
             elif key in removed:
                 package = removed[key]
-                message = f"{_label(dist)} requires {requirement.name}, which the plan removes"
+                message = f"{label(dist)} requires {requirement.name}, which the plan removes"
                 fix = f"keep {package.name}, or {plan.fixes.pip('uninstall', dist.name)}"
             else:
                 continue
@@ -245,7 +240,7 @@ def _python_change(plan: _Plan) -> list[Impact]:
     current = plan.env.python
     if python is None or current is None:
         return []
-    new = _minor(python.version)
+    new = minor_version(python.version)
     if new is None or new == current.version:
         return []
     left = [d for d in plan.foreign if not d.editable]
@@ -305,7 +300,7 @@ def risk_line(env: Environment) -> str | None:
     dist, record = worst
     dist = with_metadata(env.prefix, dist)  # a cheap read knows only directory names
     return (
-        f"conda-pipguard: {_label(dist)} shadows conda's {record.name} {record.version} ({some} "
+        f"conda-pipguard: {label(dist)} shadows conda's {record.name} {record.version} ({some} "
         f"not from conda). conda does not track them: this command can overwrite or break them. "
         f"{details}"
     )

@@ -460,6 +460,13 @@ def _our_stale_markers(prefix: Path, current: str | None) -> list[str]:
     return found
 
 
+def has_hard_marker(prefix: Path) -> bool:
+    """Whether any PEP 668 marker (ours or not) sits in a stdlib directory of *prefix*."""
+    return (
+        any(prefix.glob(f"lib/python3*/{MARKER_NAME}")) or (prefix / "Lib" / MARKER_NAME).exists()
+    )
+
+
 def stale_markers(prefix: Path, layout: PythonLayout | None) -> list[str]:
     """Our markers in stdlib directories of Pythons the env no longer has (prefix-relative)."""
     return _our_stale_markers(prefix, marker_path(layout) if layout else None)

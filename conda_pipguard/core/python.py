@@ -104,7 +104,8 @@ class PythonLayout:
         }
 
 
-def _minor(version: str) -> str | None:
+def minor_version(version: str) -> str | None:
+    """``major.minor`` of a version string (``3.11.7`` -> ``3.11``); None when it has none."""
     match = re.match(r"^(\d+)\.(\d+)", version)
     return f"{match.group(1)}.{match.group(2)}" if match else None
 
@@ -132,7 +133,7 @@ def layout_from_records(records: dict[str, CondaRecord]) -> PythonLayout | None:
     python = records.get("python")
     if python is None:
         return None
-    version = _minor(python.version)
+    version = minor_version(python.version)
     if version is None:
         return None
     return PythonLayout.build(

@@ -74,21 +74,6 @@ class CondaRecord:
     record_path: str = ""
     python_site_packages_path: str | None = None
 
-    @property
-    def dist_str(self) -> str:
-        """``name-version-build``, the key conda's history uses."""
-        return f"{self.name}-{self.version}-{self.build}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (without the file list)."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "build": self.build,
-            "channel": self.channel,
-            "subdir": self.subdir,
-        }
-
 
 @dataclass(frozen=True)
 class RecordProblem:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.impact import Impact, PlannedPackage, impact, risk_line
+from ..core.marker import has_hard_marker
 from . import settings
 from .safety import never_break_conda, say
 
@@ -69,14 +70,6 @@ def pre_command(command: str) -> None:
         say([line])
 
 
-def _is_locked(prefix: Path) -> bool:
-    from ..core.marker import MARKER_NAME
-
-    return (
-        any(prefix.glob(f"lib/python3*/{MARKER_NAME}")) or (prefix / "Lib" / MARKER_NAME).exists()
-    )
-
-
 def _keep_pip_step_working(command: str) -> None:
     """Let conda's own pip step (``pip:`` in an environment file) install into a locked env.
 
@@ -88,7 +81,7 @@ def _keep_pip_step_working(command: str) -> None:
     if command not in PIP_STEP_COMMANDS or not getattr(context._argparse_args, "file", None):
         return
     prefix = Path(context.target_prefix)
-    if not (_is_locked(prefix) or settings.auto_mark() != "none"):
+    if not (has_hard_marker(prefix) or settings.auto_mark() != "none"):
         return
     for name in _BREAK_VARS:
         _saved_environ.setdefault(name, os.environ.get(name))
@@ -235,7 +228,7 @@ def keep_locks_right(action: Any) -> None:
         if settings.auto_mark_soft():
             if not is_soft_locked(env.prefix):
                 actions.append(write_soft_lock(env.prefix, target))
-        elif not _is_locked(env.prefix):
+        elif not has_hard_marker(env.prefix):
             actions.append(write_marker(env.prefix, env.python, target))
     changed = [a for a in actions if a.action in ("written", "removed")]
     if changed and context.verbose:
