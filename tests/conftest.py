@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conda_pipguard.core.diagnosis import Diagnosis, diagnose
-from tests.support.envkit import EnvKit
+from tests.support.envkit import (
+    CACHE_ENV_VAR,
+    CONFIG_VAR_PREFIXES,
+    GLOBAL_CONFIG_DIR,
+    EnvKit,
+    cache_root,
+)
+
+#: ``major.minor`` of the Python in every test env (a copy of the interpreter running the tests).
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+#: Another minor version, for a Python the env no longer has.
+OLD_PY = f"{sys.version_info.major}.{sys.version_info.minor - 1}"
 
 #: conda is the host and not on PyPI: its integration tests run only where it is importable.
 HAVE_CONDA = importlib.util.find_spec("conda") is not None
+#: Set by CI where conda must be importable: a missing conda is then an error, not a skip.
+REQUIRE_CONDA_VAR = "PIPGUARD_REQUIRE_CONDA"
+NO_CONDA_REASON = (
+    "conda is not importable here (it is not on PyPI): install it from its wheels, see the "
+    "README's 'Test it'"
+)
+#: Fixtures that need conda; a test using any of them is a conda integration test (``-m conda``).
+CONDA_FIXTURES = frozenset({"conda_cli", "conda_envs", "plugin_manager", "story", "conda_settings"})
+
 if HAVE_CONDA:
     pytest_plugins = ("conda.testing.fixtures",)
 
@@ -19,6 +42,51 @@ if HAVE_CONDA:
     def PYTHONPATH():
         """Keep conda's session-wide PYTHONPATH out of the env interpreters the tests run."""
         yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(REQUIRE_CONDA_VAR) and not HAVE_CONDA:
+        raise pytest.UsageError(f"{REQUIRE_CONDA_VAR} is set but {NO_CONDA_REASON}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark conda integration tests ``conda``; skip them, saying why, where conda is absent."""
+    skip = pytest.mark.skip(reason=NO_CONDA_REASON)
+    for item in items:
+        if CONDA_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.conda)
+        if item.get_closest_marker("conda") and not HAVE_CONDA:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No pip, uv or conda configuration of this machine or its user reaches any test.
+
+    For the whole session: every ``PIP_*``, ``UV_*``, ``CONDA_*``, ``MAMBA_*`` and ``PIXI_*``
+    variable is dropped, ``HOME``/``XDG_CONFIG_HOME`` point into an empty directory (no
+    ``~/.config/pip``, ``~/.condarc``, user site) and ``XDG_CONFIG_DIRS`` to an empty stand-in
+    for ``/etc/xdg`` (no ``/etc/xdg/pip/pip.conf``). pip always reads ``/etc/pip.conf`` as well:
+    the kit runs pip through ``envkit.PIP_LAUNCHER``, which leaves it out, and the conda tests
+    leave conda's system ``.condarc`` paths out (``tests/guard/conftest.py``).
+
+    Yields:
+        The session's empty HOME.
+    """
+    cache = cache_root()  # keeps the package cache where it was before HOME moves
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    home = tmp_path_factory.mktemp("hermetic-home")
+    (home / GLOBAL_CONFIG_DIR).mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):
+            if key.startswith(CONFIG_VAR_PREFIXES) or key in ("PYTHONUSERBASE", "PYTHONSTARTUP"):
+                patch.delenv(key)
+        patch.setenv("HOME", str(home))
+        patch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        patch.setenv("XDG_CONFIG_DIRS", str(home / GLOBAL_CONFIG_DIR))
+        patch.setenv(CACHE_ENV_VAR, str(cache))
+        patch.setenv("PYENV_ROOT", pyenv_root)
+        yield home
 
 
 NUMPY_1 = {

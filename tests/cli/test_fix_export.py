@@ -12,6 +12,7 @@ import re
 import pytest
 
 from conda_pipguard.cli.main import main
+from tests.conftest import PY
 from tests.support.envkit import tree_hashes
 
 
@@ -35,7 +36,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(broken, capsys):
     numbered = re.findall(r"^  \d+\. (.*)$", out, flags=re.MULTILINE)
     assert [cmd.split()[:2] for cmd in numbered] == [
         ["CONDA_PLUGINS_PIPGUARD_MODE=off", "conda"],
-        [str(broken / "bin/python3.11"), "-I"],
+        [str(broken / f"bin/python{PY}"), "-I"],
         ["CONDA_PLUGINS_PIPGUARD_MODE=off", "conda"],
     ]
     assert "--download-only" in numbered[0]

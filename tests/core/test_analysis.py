@@ -14,7 +14,7 @@ import pytest
 
 from conda_pipguard.core.diagnosis import diagnose
 from conda_pipguard.core.findings import Severity
-from tests.conftest import NUMPY_1, NUMPY_2, kinds
+from tests.conftest import NUMPY_1, NUMPY_2, OLD_PY, PY, kinds
 from tests.support.envkit import Dist, editable_project, site_packages
 
 ENSUREPIP = Path(sysconfig.get_paths()["stdlib"]) / "ensurepip" / "_bundled"
@@ -102,15 +102,15 @@ def test_missing_files_and_pip_uninstall_of_a_conda_package(numpy_env, kit, scan
 
 
 def test_stranded_after_a_python_change(numpy_env, kit, scan):
-    old_site = numpy_env / "lib" / "python3.10" / "site-packages"
+    old_site = numpy_env / "lib" / f"python{OLD_PY}" / "site-packages"
     kit.wheel("oldtool", "1.0", {"oldtool.py": ""})
     kit.pip(numpy_env, "install", "--no-deps", "--target", str(old_site), "oldtool")
     diagnosis = scan(numpy_env)
     assert kinds(diagnosis) == [("stranded", None)]
     finding = diagnosis.analysis.findings[0]
-    assert finding.location == "lib/python3.10/site-packages"
+    assert finding.location == f"lib/python{OLD_PY}/site-packages"
     assert finding.details["distributions"] == ["oldtool==1.0"]
-    assert "the env's Python is now 3.11" in finding.message
+    assert f"the env's Python is now {PY}" in finding.message
 
 
 def test_user_site_packages_come_first(numpy_env, kit, scan):
@@ -262,7 +262,7 @@ def test_json_contract(numpy_env, kit, scan):
     assert data["prefix"] == str(numpy_env)
     assert data["marker"] == {
         "state": "absent",
-        "path": "lib/python3.11/EXTERNALLY-MANAGED",
+        "path": f"lib/python{PY}/EXTERNALLY-MANAGED",
         "bypassed_by": [],
     }
     finding = data["findings"][0]
@@ -291,6 +291,6 @@ def test_python_site_packages_path_from_the_python_record(tmp_path, scan):
     kit.wheel("extra", "1.0", {"extra.py": ""})
     kit.pip(prefix, "install", "extra")
     diagnosis = scan(prefix)
-    assert diagnosis.env.python.site_packages == "lib/python3.11/site-packages"
+    assert diagnosis.env.python.site_packages == f"lib/python{PY}/site-packages"
     assert kinds(diagnosis) == [("pip-only", "extra")]
     assert len(diagnosis.analysis.conda_distributions) == 2

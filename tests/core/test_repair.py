@@ -6,7 +6,7 @@ import pytest
 
 from conda_pipguard.core.marker import write_marker
 from conda_pipguard.core.repair import build_plan, channel_name, render_plan
-from tests.conftest import NUMPY_1, NUMPY_2
+from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.core.test_analysis import ENSUREPIP
 from tests.support.envkit import editable_project, site_packages
 
@@ -32,7 +32,7 @@ def test_user_story_plan_uninstalls_then_force_reinstalls(numpy_channel, scan, d
     assert plan.verdict == "broken"
     assert actions(plan) == ["check", "pip-uninstall", "conda-reinstall"]
     check, uninstall, reinstall = plan.steps
-    python = str(prefix / "bin" / "python3.11")
+    python = str(prefix / "bin" / f"python{PY}")
     assert uninstall.argv == (python, "-I", "-m", "pip", "uninstall", "-y", "numpy")
     assert uninstall.env == {}  # no PEP 668 marker here: no need to break anything
     channel = ("-c", kit.channel_url)

@@ -13,11 +13,19 @@ import pytest
 
 from tests.support.envkit import EnvKit
 
-SKIP_REASON = (
-    "conda is not importable here (it is not on PyPI): the plugin glue is tested where conda "
-    "is installed"
-)
-requires_conda = pytest.mark.skipif(importlib.util.find_spec("conda") is None, reason=SKIP_REASON)
+#: Marks a conda integration test: ``tests/conftest.py`` skips it, saying why, without conda.
+requires_conda = pytest.mark.conda
+
+
+def user_search_path() -> tuple[str, ...]:
+    """conda's ``.condarc`` search path without the machine-wide files (``/etc/conda``, ...).
+
+    What remains (``$CONDA_ROOT``, ``~``, ``$XDG_CONFIG_HOME``, ``$CONDA_PREFIX``, ``$CONDARC``)
+    points into the test's own directories (see ``hermetic_environment``).
+    """
+    from conda.base.constants import SEARCH_PATH
+
+    return tuple(path for path in SEARCH_PATH if path.startswith(("$", "~")))
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +34,7 @@ def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
     if importlib.util.find_spec("conda") is None:
         yield
         return
+    from conda.base import context as context_module
     from conda.base.context import reset_context
 
     # One package cache per test: offline, conda < 25.7's classic solver adds every cached
@@ -44,9 +53,12 @@ def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CONDA_PREFIX", raising=False)
-    reset_context()
+    # conda's CLI re-reads its configuration from context.SEARCH_PATH on every command.
+    search_path = user_search_path()
+    monkeypatch.setattr(context_module, "SEARCH_PATH", search_path)
+    reset_context(search_path)
     yield
-    reset_context()
+    reset_context(search_path)
 
 
 @pytest.fixture

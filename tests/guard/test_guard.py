@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import NUMPY_1, NUMPY_2
+from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.guard.conftest import requires_conda
 from tests.support.envkit import tree_hashes
 
@@ -145,7 +145,7 @@ def test_a_failing_hook_never_stops_conda(conda_envs, touched, monkeypatch):
 
 
 def test_corrupt_metadata_does_not_stop_conda(conda_envs, touched):
-    bad = touched / "lib" / "python3.11" / "site-packages" / "junk-1.0.dist-info"
+    bad = touched / "lib" / f"python{PY}" / "site-packages" / "junk-1.0.dist-info"
     bad.mkdir()
     (bad / "METADATA").mkdir()  # unreadable as a file
     (bad / "RECORD").write_bytes(b"\xff\xfe not csv \x00")

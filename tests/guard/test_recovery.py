@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PY
 from tests.guard.conftest import requires_conda
 from tests.support.envkit import index_channel, site_packages, tree_hashes
 
@@ -72,11 +73,11 @@ def test_fix_restores_the_shadowed_package(conda_envs, story):
 def test_fix_in_an_env_locked_against_pip(conda_envs, story):
     _, err, code = conda_envs.cli("pipguard", "mark", "-p", story)
     assert code == 0, err
-    marker = story / "lib" / "python3.11" / "EXTERNALLY-MANAGED"
+    marker = story / "lib" / f"python{PY}" / "EXTERNALLY-MANAGED"
     assert marker.is_file()
     out, err, code = conda_envs.cli("pipguard", "fix", "-p", story, "-y")
     assert code == 0, err
-    assert f"PIP_BREAK_SYSTEM_PACKAGES=1 {story}/bin/python3.11 -I -m pip uninstall" in out
+    assert f"PIP_BREAK_SYSTEM_PACKAGES=1 {story}/bin/python{PY} -I -m pip uninstall" in out
     assert status(conda_envs, story)["verdict"] in ("clean", "pip-touched")
     assert marker.is_file()  # the lock stays
 

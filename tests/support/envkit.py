@@ -1363,6 +1363,9 @@ def _compile_noarch(prefix: Path, files: Sequence[str], cache_tag: str) -> list[
 # --------------------------------------------------------------------------- running pip
 
 
+CONFIG_VAR_PREFIXES = ("PIP_", "UV_", "CONDA_", "MAMBA_", "PIXI_")
+"""Variables that configure pip, uv or conda: no subprocess of the tests inherits them."""
+
 _DROPPED_VARS = (
     "PYTHONPATH",
     "PYTHONHOME",
@@ -1373,12 +1376,40 @@ _DROPPED_VARS = (
 )
 
 
+GLOBAL_CONFIG_DIR = "xdg-config-dirs"
+"""Directory under a kit HOME standing in for ``/etc/xdg``: ``XDG_CONFIG_DIRS`` of every
+subprocess, so a test plants a *global* pip configuration at ``<home>/xdg-config-dirs/pip/pip.conf``
+(see :func:`global_pip_conf`)."""
+
+PIP_LAUNCHER = """\
+import os, sys
+from pip._internal.utils import appdirs
+dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(os.pathsep) if d]
+appdirs.site_config_dirs = lambda appname: [os.path.join(d, appname) for d in dirs]
+from pip._internal.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""``python -c PIP_LAUNCHER ARGS`` is ``python -m pip ARGS`` whose global configuration comes
+only from ``XDG_CONFIG_DIRS``: pip otherwise always reads ``/etc/pip.conf`` too, which cannot be
+turned off without turning off the env's own site ``pip.conf`` (``PIP_CONFIG_FILE=/dev/null``)."""
+
+
+def pip_command(python: Path | str) -> list[str]:
+    """The argv prefix that runs ``python``'s pip with the machine's ``/etc`` configs left out."""
+    return [str(python), "-c", PIP_LAUNCHER]
+
+
+def global_pip_conf(home: Path) -> Path:
+    """Where a test plants the global pip configuration that subprocesses under ``home`` read."""
+    return home / GLOBAL_CONFIG_DIR / "pip" / "pip.conf"
+
+
 def _clean_python_env() -> dict[str, str]:
-    """``os.environ`` without ``PIP_*`` and the variables that leak the host's Python setup."""
+    """``os.environ`` without pip's, uv's and conda's variables and the host's Python setup."""
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("PIP_") and key not in _DROPPED_VARS
+        if not key.startswith(CONFIG_VAR_PREFIXES) and key not in _DROPPED_VARS
     }
 
 
@@ -1395,11 +1426,12 @@ def isolated_env(
     ``PYTHONSTARTUP``, ``PYTHONDONTWRITEBYTECODE`` and ``VIRTUAL_ENV``, sets
     ``PIP_NO_INDEX``, ``PIP_DISABLE_PIP_VERSION_CHECK``, ``PIP_NO_INPUT`` and
     ``PIP_FIND_LINKS`` (an empty directory when none is given, which overrides find-links
-    from any config file), points ``HOME``, ``XDG_CONFIG_HOME`` and ``XDG_CACHE_HOME`` into
-    ``home`` (so the user site is ``<home>/.local/...``) and sets ``PYTHONNOUSERSITE=1``
-    unless ``user_site``. ``PIP_CONFIG_FILE`` is left unset: pip still reads the site
-    config ``<prefix>/pip.conf`` (and the global ``/etc/pip.conf``, which cannot be turned
-    off without losing the site config too).
+    from any config file), points ``HOME``, ``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME`` and
+    ``XDG_CONFIG_DIRS`` (the global pip config, see :func:`global_pip_conf`) into ``home`` (so
+    the user site is ``<home>/.local/...``), sets ``UV_NO_CONFIG=1`` and sets
+    ``PYTHONNOUSERSITE=1`` unless ``user_site``. ``PIP_CONFIG_FILE`` is left unset: pip still
+    reads the site config ``<prefix>/pip.conf``; :func:`run_python` runs pip through
+    :data:`PIP_LAUNCHER` so that ``/etc/pip.conf`` is not read either.
     """
     links = [find_links] if isinstance(find_links, Path | str) else list(find_links)
     if not links:
@@ -1415,11 +1447,14 @@ def isolated_env(
             "HOME": str(home),
             "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_CONFIG_DIRS": str(home / GLOBAL_CONFIG_DIR),
+            "UV_NO_CONFIG": "1",
         }
     )
     if not user_site:
         env["PYTHONNOUSERSITE"] = "1"
     env.update(env_extra or {})
+    (home / GLOBAL_CONFIG_DIR).mkdir(parents=True, exist_ok=True)
     return env
 
 
@@ -1462,7 +1497,11 @@ def run_python(
         user_site=user_site,
         env_extra=env_extra,
     )
-    command = [str(env_python(prefix)), *map(str, args)]
+    argv = list(map(str, args))
+    if argv[:2] == ["-m", "pip"]:
+        command = [*pip_command(env_python(prefix)), *argv[2:]]
+    else:
+        command = [str(env_python(prefix)), *argv]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if check and result.returncode != 0:
         raise AssertionError(
