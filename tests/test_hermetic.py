@@ -92,9 +92,9 @@ def _hostile_machine(root: Path) -> dict[str, str]:
 
 def test_the_suite_passes_on_a_machine_with_hostile_configuration(tmp_path):
     tests = SENSITIVE_TESTS + (CONDA_SENSITIVE_TESTS if HAVE_CONDA else [])
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-        + ["--basetemp", str(tmp_path / "basetemp"), *tests],
+        [*pytest, "--basetemp", str(tmp_path / "basetemp"), *tests],
         env=_hostile_machine(tmp_path),
         cwd=Path(__file__).parent.parent,
         capture_output=True,

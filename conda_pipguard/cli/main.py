@@ -7,9 +7,20 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .. import __version__
 from ..core.errors import PipguardError
 from . import export, fix, mark, status
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked (conda builds this parser often)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object):
+        from .. import __version__
+
+        parser.exit(message=f"conda-pipguard {__version__}\n")
 
 
 @dataclass(frozen=True)
@@ -33,9 +44,7 @@ COMMANDS: tuple[Command, ...] = (
 
 def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
     """Add the subcommands to *parser* (conda's ``pipguard`` parser, or the standalone one)."""
-    parser.add_argument(
-        "-V", "--version", action="version", version=f"conda-pipguard {__version__}"
-    )
+    parser.add_argument("-V", "--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
     for command in COMMANDS:
         child = sub.add_parser(command.name, help=command.summary, description=command.summary)
