@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..core.errors import PipguardError
-from . import export, fix, mark, status
+from . import export, fix, history, mark, status
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("unmark", mark.UNMARK_SUMMARY, mark.configure_unmark, mark.execute_unmark),
     Command("fix", fix.SUMMARY, fix.configure_parser, fix.execute),
     Command("export", export.SUMMARY, export.configure_parser, export.execute),
+    Command("history", history.SUMMARY, history.configure_parser, history.execute),
 )
 
 
