@@ -47,9 +47,7 @@ def test_a_real_incident_in_order_with_broken_since_at_the_replacement(numpy_cha
         "conda-dependency-broken",
     ]
     assert events[2]["effects"][0]["text"].startswith("replaced conda's numpy 1.26.4 (")
-    assert events[2]["effects"][1]["text"] == (
-        "broke conda's scipy (need numpy >=1.23.5,<2.0a0)"
-    )
+    assert events[2]["effects"][1]["text"] == ("broke conda's scipy (need numpy >=1.23.5,<2.0a0)")
     assert events[3]["command"].startswith(f"conda install -p {prefix}")
     assert events[3]["linked"] == ["six 1.16.0"]
     assert data["broken_since"] == 2
