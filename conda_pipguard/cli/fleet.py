@@ -228,5 +228,6 @@ def summary_table(reports: Iterable[EnvReport]) -> str:
     for report in reports:
         tally[report.verdict] = tally.get(report.verdict, 0) + 1
     summary = ", ".join(f"{count} {verdict}" for verdict, count in sorted(tally.items()))
-    lines.append(f"{len(reports)} environments: {summary or 'none'}")
+    noun = "environment" if len(reports) == 1 else "environments"
+    lines.append(f"{len(reports)} {noun}: {summary or 'none'}")
     return "\n".join(lines)
