@@ -11,6 +11,7 @@ packages. It is pure: the times come in as :class:`~.provenance.Stamp` values re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -209,6 +210,27 @@ def _effects(findings: Sequence[Finding]) -> tuple[Effect, ...]:
     return tuple(effects)
 
 
+def _linked_over(findings: Sequence[Finding]) -> tuple[Effect, ...]:
+    """Effects of a conda command that linked dependents over another installer's copy."""
+    by_dist: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in findings:
+        key = (finding.distribution or "?", finding.version or "?", finding.installer or "?")
+        by_dist.setdefault(key, []).append(finding)
+    effects = []
+    for (name, version, installer), group in by_dist.items():
+        names = ", ".join(dict.fromkeys(str(f.conda_package) for f in group))
+        needs = "; ".join(dict.fromkeys(str(f.details.get("requirement", "")) for f in group))
+        effects.append(
+            Effect(
+                "conda-dependency-broken",
+                max(f.level for f in group),
+                f"linked conda's {names} over {name} {version} ({installer}), "
+                f"which does not fit (need {needs})",
+            )
+        )
+    return tuple(effects)
+
+
 def _replace_text(finding: Finding) -> str:
     conda = f"conda's {finding.conda_package} {finding.conda_version}"
     if finding.kind == "clobbered":
@@ -325,13 +347,29 @@ def build_timeline(
     """
     conda_events = [_conda_event(revision) for revision in env.history.revisions]
     fences = [e.when for e in conda_events if e.when is not None]
+    linked_at = {
+        dist.name: index
+        for index, revision in enumerate(env.history.revisions)
+        for dist in revision.linked
+    }
+    later: dict[int, list[Finding]] = {}
     used: set[int] = set()
     install_events = []
     for group in _group(non_conda, stamps, fences):
         mine = [f for d in group for f in _findings_of(d, findings) if f.level >= Severity.WARNING]
         mine = [f for f in mine if id(f) not in used]
         used.update(id(f) for f in mine)
+        times = [t for d in group if (t := stamps[d.path].when) is not None]
+        for finding in [f for f in mine if f.kind == "conda-dependency-broken"]:
+            # a dependent conda linked *after* this install was broken by that conda command
+            index = linked_at.get(finding.conda_package or "")
+            when = conda_events[index].when if index is not None else None
+            if times and when is not None and when > min(times):
+                mine.remove(finding)
+                later.setdefault(index or 0, []).append(finding)
         install_events.append(_install_event(group, stamps, mine))
+    for index, moved in later.items():
+        conda_events[index] = dataclasses.replace(conda_events[index], effects=_linked_over(moved))
     # conda's events keep their order in the log; the installs go between them by time.
     events: list[Event] = []
     pending = sorted((e for e in install_events if e.when is not None), key=lambda e: e.when or 0.0)

@@ -144,3 +144,58 @@ def test_unknown_times_are_said_and_listed_last():
     assert timeline.events[1].notes == ("old: its metadata was changed again at 2026-11-20 11:30",)
     assert "events of unknown time are listed last" in timeline.notes
     json.dumps(timeline.to_dict())  # JSON-ready
+
+
+def test_a_dependent_conda_linked_later_is_that_conda_command_s_doing():
+    from conda_pipguard.core.findings import Finding, PathCounts
+
+    history = parse_history(
+        "==> 2026-11-20 10:00:00 <==\n# cmd: conda create -n lab numpy scipy\n"
+        "+c/linux-64::numpy-1.26.4-0\n+c/linux-64::scipy-1.11.4-0\n"
+        "==> 2026-11-20 12:00:00 <==\n# cmd: conda install -n lab pandas\n"
+        "+c/linux-64::pandas-2.2.2-0\n"
+    )
+    numpy = _dist("numpy", "2.1.0", requested=True)
+    pip = {"distribution": "numpy", "version": "2.1.0", "installer": "pip"}
+    findings = [
+        Finding(
+            "shadowed",
+            "numpy 2.1.0 (pip) shadows conda's numpy 1.26.4",
+            conda_package="numpy",
+            conda_version="1.26.4",
+            paths=PathCounts(2, 5, 1),
+            location=numpy.path,
+            **pip,
+        ),
+        *(
+            Finding(
+                "conda-dependency-broken",
+                f"conda's {name} requires {need}",
+                conda_package=name,
+                conda_version=version,
+                details={"requirement": need},
+                **pip,
+            )
+            for name, version, need in (
+                ("scipy", "1.11.4", "numpy >=1.23.5,<2.0a0"),
+                ("pandas", "2.2.2", "numpy >=1.22.4,<2.0a0"),
+            )
+        ),
+    ]
+    env = Environment(prefix=Path("/envs/lab"), name="lab", history=history)
+    stamps = {numpy.path: Stamp(_at("11:00:00"))}
+    timeline = build_timeline(env, findings, [numpy], stamps, "broken")
+    assert [[x.text for x in e.effects] for e in timeline.events] == [
+        [],
+        [
+            "replaced conda's numpy 1.26.4 (2 files overwritten, 5 deleted)",
+            "broke conda's scipy (need numpy >=1.23.5,<2.0a0)",
+        ],
+        [
+            "linked conda's pandas over numpy 2.1.0 (pip), which does not fit "
+            "(need numpy >=1.22.4,<2.0a0)"
+        ],
+    ]
+    assert timeline.broken_since == 1
+    assert timeline.headline == "broken since 2026-11-20 11:00, when pip replaced numpy"
+    assert timeline.unattributed == ()
