@@ -62,19 +62,23 @@ def _keys(conda_name: str) -> set[str]:
     return {canonicalize_name(name) for name in names}
 
 
-def _site_packages(meta: Path, names: Mapping[str, tuple[str, str, str]]) -> str | None:
+def _site_packages(prefix: Path, names: Mapping[str, tuple[str, str, str]]) -> str | None:
+    """The site-packages of the python record: the usual path, else its own field."""
     python = next((fn for fn, (name, _, _) in names.items() if name == "python"), None)
     if python is None:
         return None
-    try:
-        head = (meta / python).read_bytes()
+    version = ".".join(names[python][1].split(".")[:2])
+    usual = f"lib/python{version}/site-packages"
+    if (prefix / usual).is_dir():
+        return usual
+    try:  # a free-threaded layout: the record says (one read, no JSON decoding); or Windows
+        head = (prefix / "conda-meta" / python).read_bytes()
     except OSError:
         return None
     match = _SITE_PATH.search(head)
     if match:
         return match.group("path").decode("utf-8", "replace").strip("/")
-    version = ".".join(names[python][1].split(".")[:2])
-    return f"lib/python{version}/site-packages"
+    return "Lib/site-packages" if (prefix / "Lib" / "site-packages").is_dir() else None
 
 
 def present_anchors(prefix: Path, site_packages: str) -> set[str]:
@@ -124,7 +128,7 @@ def records_at_risk(prefix: Path) -> list[RecordAtRisk]:
     except OSError:
         return []
     names = {fn: parts for fn in listed if (parts := split_record_name(fn))}
-    site_packages = _site_packages(meta, names)
+    site_packages = _site_packages(prefix, names)
     if site_packages is None:
         return []
     anchors = present_anchors(prefix, site_packages)

@@ -51,8 +51,8 @@ def _write_copy(source: Path, folder: Path) -> bool:
     return True
 
 
-def keep_records(prefix: Path, command: str) -> list[RecordAtRisk]:
-    """Copy the records conda's *command* would delete; return those newly copied."""
+def keep_records(prefix: Path) -> list[RecordAtRisk]:
+    """Copy the records conda's PyPI loader would delete; return those newly copied."""
     at_risk = records_at_risk(prefix)
     folder = _evidence_dir(prefix) if at_risk else None
     if folder is None:
@@ -84,7 +84,7 @@ def keep_evidence(command: str) -> None:
     prefix = Path(context.target_prefix)
     if not (prefix / "conda-meta").is_dir():
         return
-    copied = keep_records(prefix, command)
+    copied = keep_records(prefix)
     if copied:
         say([keep_line(command, copied)])
 
