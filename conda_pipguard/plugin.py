@@ -72,10 +72,21 @@ _MUTATING = {
 }
 
 
+def _keep_evidence(command: str) -> None:
+    from .guard.evidence import keep_evidence
+
+    keep_evidence(command)
+
+
+#: conda's commands that load the env with its PyPI loader, which deletes pip-replaced records.
+_LOADS_PYPI = {"list", "export", "env_export"}
+
+
 @hookimpl
 def conda_pre_commands() -> Iterator[CondaPreCommand]:
-    """One warning before conda changes an env pip has touched."""
+    """One warning before conda changes an env pip has touched; keep what conda list deletes."""
     yield CondaPreCommand(name="pipguard-warn", action=_pre_command, run_for=_MUTATING)
+    yield CondaPreCommand(name="pipguard-evidence", action=_keep_evidence, run_for=_LOADS_PYPI)
 
 
 @hookimpl

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .distributions import Debris, Distribution, conda_develop_paths, scan_site_packages
+from .evidence import kept_records
 from .history import History, read_history
 from .python import PythonLayout, layout_from_disk, layout_from_records, other_site_packages
 from .records import CondaRecord, PathMapper, RecordProblem, load_raw_records, read_records
@@ -157,6 +158,9 @@ def load_environment(
     """
     root = Path(os.path.abspath(prefix))
     raws, problems = load_raw_records(root)
+    history = read_history(root)
+    # Our copies of records conda list/export deleted, while conda still has them linked.
+    raws.update(kept_records(root, raws, history.current()))
     # A first pass without a site-packages mapping finds the python record; its layout then
     # maps the noarch paths of the others.
     first, _ = read_records(
@@ -201,7 +205,7 @@ def load_environment(
         python=python,
         records=records,
         record_problems=(*problems, *record_problems),
-        history=read_history(root),
+        history=history,
         distributions=tuple(distributions),
         debris=tuple(debris),
         other_sites=tuple(others),

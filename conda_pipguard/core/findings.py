@@ -38,6 +38,7 @@ KINDS: dict[str, Severity] = {
     "pip-only": Severity.INFO,
     "editable": Severity.INFO,
     "debris": Severity.INFO,
+    "import-fails": Severity.ERROR,  # status --verify only (core/verify.py)
 }
 
 

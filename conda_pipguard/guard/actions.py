@@ -40,6 +40,9 @@ class PipguardLocks(Action):
     def execute(self) -> None:
         """Move or refresh the locks; never raises (a raise here would roll conda back)."""
         never_break_conda("post-transaction")(keep_locks_right)(self)
+        from .evidence import after_transaction  # drop copies of records conda relinked
+
+        never_break_conda("post-transaction")(after_transaction)(self)
 
     def reverse(self) -> None:
         """Nothing to undo: :meth:`execute` never raises."""
