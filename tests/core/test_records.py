@@ -144,3 +144,16 @@ def test_read_named_records_reads_only_the_packages_asked_for(tmp_path):
     found = read_named_records(tmp_path, ("python", "python_abi"))
     assert list(found) == ["python"]
     assert [f.path for f in found["python"].files] == ["bin/python3.11"]
+
+
+def test_a_record_nested_too_deep_is_a_problem_not_a_crash(tmp_path):
+    from conda_pipguard.core.records import read_all_records
+
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "deep-1-0.json").write_text("[" * 100_000 + "]" * 100_000)
+    (meta / "six-1.16.0-pyh_0.json").write_text(json.dumps(CONDA_NOARCH))
+    records, problems = read_all_records(tmp_path, PathMapper(SP))
+    assert [r.name for r in records] == ["six"]
+    assert [p.record_path for p in problems] == ["conda-meta/deep-1-0.json"]
+    assert "not valid JSON" in problems[0].reason
