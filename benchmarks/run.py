@@ -174,6 +174,29 @@ def measure_processes(
     }
 
 
+def plugin_import_cost(root: Path, rounds: int) -> dict[str, float]:
+    """What ``conda config --show solver`` imports because of the plugin (``-X importtime``).
+
+    The self time of every ``conda_pipguard`` and ``packaging`` module (conda itself imports
+    neither for this command), median over *rounds*; and how many modules that is.
+    """
+    argv = [sys.executable, "-X", "importtime", "-m", "conda", "config", "--show", "solver"]
+    totals, count = [], 0
+    for _ in range(max(rounds, 3)):
+        err = subprocess.run(
+            argv, env=isolated_environ(root), capture_output=True, text=True, check=True
+        ).stderr
+        ours = [
+            int(line.split("|")[0].split(":")[1])
+            for line in err.splitlines()
+            if line.startswith("import time:")
+            and line.rsplit("|", 1)[-1].strip().startswith(("conda_pipguard", "packaging"))
+        ]
+        totals.append(sum(ours) / 1e6)
+        count = len(ours)
+    return {"seconds": statistics.median(totals), "modules": count}
+
+
 def measure_hooks(env: genenv.GeneratedEnv, root: Path, rounds: int) -> dict[str, float]:
     """In-process medians of the guard's checks, measured in a fresh process."""
     argv = [
@@ -350,8 +373,16 @@ def main(argv: list[str] | None = None) -> int:
             print(report(results[-1:]), flush=True)
     if len(results) > 1:
         print(report(results).rsplit("\n", 1)[-1])
+    imports = None
+    if with_conda:
+        with tempfile.TemporaryDirectory() as tmp:
+            imports = plugin_import_cost(Path(tmp), rounds)
+        print(
+            f"\nThe plugin's imports on `conda config --show solver`: {imports['modules']} "
+            f"modules, {imports['seconds'] * 1000:.1f} ms (-X importtime self times)."
+        )
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({"sizes": results, "imports": imports}, indent=2))
     return 0
 
 

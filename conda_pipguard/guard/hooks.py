@@ -6,8 +6,10 @@
 * post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
   current) and auto-mark per settings.
 
-Every hook is wrapped by :func:`never_break_conda`; only ``block`` mode raises, on purpose.
-The transaction ``Action`` classes live in :mod:`.actions` (they subclass conda's ``Action``).
+The first three share one read of the env (:mod:`.envcache`); the last reads only what a lock
+of ours or auto-marking needs. Every hook is wrapped by :func:`never_break_conda`: one warning
+line per command on failure, a refusal in ``block`` mode. The transaction ``Action`` classes
+live in :mod:`.actions` (they subclass conda's ``Action``).
 """
 
 from __future__ import annotations
