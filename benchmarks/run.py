@@ -123,7 +123,11 @@ def restore_meta(env: genenv.GeneratedEnv, copy: Path) -> None:
 
 
 def measure_processes(
-    env: genenv.GeneratedEnv, root: Path, rounds: int, with_conda: bool
+    env: genenv.GeneratedEnv,
+    root: Path,
+    rounds: int,
+    with_conda: bool,
+    skip: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, float]]:
     """Median wall and RSS of every whole-process measurement, in alternating rounds."""
     py = sys.executable
@@ -155,8 +159,10 @@ def measure_processes(
             prefix,
             "--json",
         ]
-        copy = conda_list_copy(env, root)
-        commands["conda list"] = [py, "-m", "conda", "list", "-p", str(copy), "--json"]
+        if "conda list" not in skip:
+            copy = conda_list_copy(env, root)
+            commands["conda list"] = [py, "-m", "conda", "list", "-p", str(copy), "--json"]
+    commands = {name: argv for name, argv in commands.items() if name not in skip}
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(rounds):
         for name, argv in commands.items():
@@ -311,16 +317,17 @@ def report(results: list[dict[str, object]]) -> str:
             lines.append(f"| `{name}` | {value['wall']:.3f} | {value['rss']:.0f} |")
         for name in ("pre-command", "post-solve", "post-solve alone"):
             lines.append(f"| {name} in-process ({hooks['via']}) | {hooks[name]:.4f} | |")
-        floor = proc["python -c pass"]["wall"] + proc["parse floor"]["wall"]
-        status = proc["status"]["wall"]
-        ratios = [
-            f"status / (startup + parse floor) = {status / floor:.2f}",
-            f"status / pip list = {status / proc['pip list --path']['wall']:.2f}",
-        ]
-        if "conda list" in proc:
+        wall = {name: value["wall"] for name, value in proc.items()}
+        ratios = []
+        if {"status", "python -c pass", "parse floor"} <= wall.keys():
+            floor = wall["python -c pass"] + wall["parse floor"]
+            ratios.append(f"status / (startup + parse floor) = {wall['status'] / floor:.2f}")
+        if {"status", "pip list --path"} <= wall.keys():
+            ratios.append(f"status / pip list = {wall['status'] / wall['pip list --path']:.2f}")
+        if {"conda list", "conda pipguard status"} <= wall.keys():
             ratios.append(
-                f"conda list / conda pipguard status = "
-                f"{proc['conda list']['wall'] / proc['conda pipguard status']['wall']:.2f}"
+                "conda list / conda pipguard status = "
+                f"{wall['conda list'] / wall['conda pipguard status']:.2f}"
             )
         lines.append("\nRatios: " + "; ".join(ratios) + ".")
     if len(results) > 1:
@@ -348,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="Where generated envs are kept.")
     parser.add_argument("--no-conda", action="store_true", help="Skip the conda measurements.")
     parser.add_argument("--json", type=Path, help="Also write the numbers to this file.")
+    parser.add_argument(
+        "--skip", default="", help="Measurements to leave out, comma-separated ('conda list')."
+    )
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -366,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(
                 {
                     "env": {**env.__dict__, "prefix": str(env.prefix)},
-                    "processes": measure_processes(env, Path(tmp), rounds, with_conda),
+                    "processes": measure_processes(
+                        env, Path(tmp), rounds, with_conda, frozenset(args.skip.split(","))
+                    ),
                     "hooks": measure_hooks(env, Path(tmp), rounds),
                 }
             )
