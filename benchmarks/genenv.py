@@ -318,3 +318,9 @@ def cached(root: Path, records: int, seed: int = 0) -> GeneratedEnv:
     env = generate(prefix, records, seed)
     summary.write_text(json.dumps({**env.__dict__, "prefix": str(prefix)}))
     return env
+
+
+if __name__ == "__main__":  # run.py generates in a child, so that its own RSS stays small
+    import sys
+
+    cached(Path(sys.argv[1]), int(sys.argv[2]))

@@ -372,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
+            # generated in a child: a measuring process grown by the generator would pass its
+            # size on to every child it forks (ru_maxrss counts the pages before exec)
+            subprocess.run([sys.executable, genenv.__file__, str(workdir), str(size)], check=True)
             env = genenv.cached(workdir, size)
             results.append(
                 {
