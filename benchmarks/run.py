@@ -203,7 +203,9 @@ def plugin_import_cost(root: Path, rounds: int) -> dict[str, float]:
     return {"seconds": statistics.median(totals), "modules": count}
 
 
-def measure_hooks(env: genenv.GeneratedEnv, root: Path, rounds: int) -> dict[str, float]:
+def measure_hooks(
+    env: genenv.GeneratedEnv, root: Path, rounds: int, with_conda: bool = True
+) -> dict[str, float]:
     """In-process medians of the guard's checks, measured in a fresh process."""
     argv = [
         sys.executable,
@@ -214,6 +216,7 @@ def measure_hooks(env: genenv.GeneratedEnv, root: Path, rounds: int) -> dict[str
         str(max(rounds, 3)),
         "--plan",
         json.dumps(env.plan),
+        *(() if with_conda else ("--no-conda",)),
     ]
     out = subprocess.run(
         argv, env=isolated_environ(root), capture_output=True, text=True, check=False
@@ -225,13 +228,17 @@ def measure_hooks(env: genenv.GeneratedEnv, root: Path, rounds: int) -> dict[str
     return json.loads(out.stdout)
 
 
-def probe(prefix: str, plan: list[list[str]], rounds: int) -> dict[str, float]:
+def probe(
+    prefix: str, plan: list[list[str]], rounds: int, with_conda: bool = True
+) -> dict[str, float]:
     """Time the pre-command check and the post-solve impact inside this process."""
     from types import SimpleNamespace
 
     unlink = [SimpleNamespace(name=n, version=v, build=b, noarch=None) for n, v, b in plan]
     link = [SimpleNamespace(name=n, version="99.0", build=b, noarch=None) for n, v, b in plan]
     try:
+        if not with_conda:
+            raise ImportError("--no-conda")
         from argparse import Namespace
 
         from conda.base.context import reset_context
@@ -362,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
-        print(json.dumps(probe(args.probe, json.loads(args.plan), args.rounds)))
+        plan = json.loads(args.plan)
+        print(json.dumps(probe(args.probe, plan, args.rounds, not args.no_conda)))
         return 0
     sizes = [250] if args.quick else [int(s) for s in args.sizes.split(",")]
     rounds = 1 if args.quick else args.rounds
@@ -382,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                     "processes": measure_processes(
                         env, Path(tmp), rounds, with_conda, frozenset(args.skip.split(","))
                     ),
-                    "hooks": measure_hooks(env, Path(tmp), rounds),
+                    "hooks": measure_hooks(env, Path(tmp), rounds, with_conda),
                 }
             )
             print(report(results[-1:]), flush=True)
