@@ -9,9 +9,9 @@ alternating runs (every command once per round, so that a noisy neighbour hits a
   restored before each run: conda's PyPI loader deletes the records of pip-replaced packages);
 * ``conda-pipguard status --json`` and, where conda is importable, ``conda pipguard status --json``;
 
-wall time and peak RSS (``wait4``), and, in a separate process, the in-process cost of the guard's
-pre-command check and of the post-solve impact of a five-package plan (through conda's hooks when
-conda is importable, else through the core functions they call).
+wall time and peak RSS (``wait4``), and, in a separate process (``probe.py``), the in-process cost
+of the guard's pre-command check and of the post-solve impact of a five-package plan (through
+conda's hooks when conda is importable, else through the core functions they call).
 
 Run ``python benchmarks/run.py`` (all sizes), ``--sizes 250,1000``, or ``--quick`` (250 records,
 one round: a smoke test for CI). ``--json FILE`` also writes the numbers.
@@ -209,8 +209,7 @@ def measure_hooks(
     """In-process medians of the guard's checks, measured in a fresh process."""
     argv = [
         sys.executable,
-        str(Path(__file__).resolve()),
-        "--probe",
+        str(HERE / "probe.py"),
         str(env.prefix),
         "--rounds",
         str(max(rounds, 3)),
@@ -226,77 +225,6 @@ def measure_hooks(
     if "skipped" in out.stderr:  # a hook failed and said so: the timing would be meaningless
         raise RuntimeError(f"a hook failed in the probe: {out.stderr[-2000:]}")
     return json.loads(out.stdout)
-
-
-def probe(
-    prefix: str, plan: list[list[str]], rounds: int, with_conda: bool = True
-) -> dict[str, float]:
-    """Time the pre-command check and the post-solve impact inside this process."""
-    from types import SimpleNamespace
-
-    unlink = [SimpleNamespace(name=n, version=v, build=b, noarch=None) for n, v, b in plan]
-    link = [SimpleNamespace(name=n, version="99.0", build=b, noarch=None) for n, v, b in plan]
-    try:
-        if not with_conda:
-            raise ImportError("--no-conda")
-        from argparse import Namespace
-
-        from conda.base.context import reset_context
-
-        reset_context((), argparse_args=Namespace(prefix=prefix, json=False, quiet=False))
-        from conda_pipguard.guard import hooks
-
-        def pre() -> None:
-            hooks.pre_command("install")
-
-        def post() -> None:
-            hooks.post_solve("repodata.json", unlink, link)
-
-        try:
-            from conda_pipguard.guard.envcache import forget
-        except ImportError:  # before the shared read existed
-
-            def forget() -> None:
-                pass
-
-        via = "conda hooks"
-    except ImportError:
-        from conda_pipguard.core.environment import load_environment
-        from conda_pipguard.core.impact import PlannedPackage, impact, risk_line
-
-        def pre() -> None:
-            risk_line(load_environment(prefix, metadata=False, include_user_site=False))
-
-        def post() -> None:
-            env = load_environment(prefix, metadata=False, include_user_site=False)
-            impact(
-                env,
-                [PlannedPackage(*p) for p in plan],
-                [PlannedPackage(p[0], "99.0", p[2]) for p in plan],
-            )
-
-        def forget() -> None:
-            pass
-
-        via = "core functions"
-    samples: dict[str, list[float]] = {"pre-command": [], "post-solve": [], "post-solve alone": []}
-    for _ in range(rounds):
-        forget()
-        t0 = time.perf_counter()
-        pre()
-        t1 = time.perf_counter()
-        post()
-        t2 = time.perf_counter()
-        forget()
-        t3 = time.perf_counter()
-        post()
-        t4 = time.perf_counter()
-        samples["pre-command"].append(t1 - t0)
-        samples["post-solve"].append(t2 - t1)
-        samples["post-solve alone"].append(t4 - t3)
-    result: dict[str, object] = {k: statistics.median(v) for k, v in samples.items()}
-    result["via"] = via
-    return result  # type: ignore[return-value]
 
 
 def slope(points: list[tuple[int, float]]) -> float:
@@ -365,13 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip", default="", help="Measurements to leave out, comma-separated ('conda list')."
     )
-    parser.add_argument("--probe", help=argparse.SUPPRESS)
-    parser.add_argument("--plan", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.probe:
-        plan = json.loads(args.plan)
-        print(json.dumps(probe(args.probe, plan, args.rounds, not args.no_conda)))
-        return 0
     sizes = [250] if args.quick else [int(s) for s in args.sizes.split(",")]
     rounds = 1 if args.quick else args.rounds
     with_conda = conda_importable() and not args.no_conda
