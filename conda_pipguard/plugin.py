@@ -22,15 +22,10 @@ from conda.plugins.types import (
 
 @hookimpl
 def conda_subcommands() -> Iterator[CondaSubcommand]:
-    """``conda pipguard status|mark|unmark|fix|export``."""
+    """``conda pipguard status|mark|unmark|fix|export``, parsed only when it runs."""
     from .guard import subcommand
 
-    yield CondaSubcommand(
-        name="pipguard",
-        summary=subcommand.SUMMARY,
-        action=subcommand.execute,
-        configure_parser=subcommand.configure_parser,
-    )
+    yield CondaSubcommand(name="pipguard", summary=subcommand.SUMMARY, action=subcommand.execute)
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,12 +152,11 @@ def records_at_risk(prefix: Path) -> list[RecordAtRisk]:
     return at_risk
 
 
-def kept_records(
-    prefix: Path, raws: Mapping[str, Any], linked: Mapping[str, HistoryDist]
-) -> dict[str, Any]:
+def kept_records(prefix: Path, live: Set[str], linked: Mapping[str, HistoryDist]) -> dict[str, Any]:
     """Our copies of records conda deleted, for packages conda still has linked.
 
-    A copy is used only when ``conda-meta`` has no record of that package any more and
+    *live* names the packages ``conda-meta`` has a record of (readable or not). A copy is used
+    only when ``conda-meta`` has no record of that package any more and
     ``conda-meta/history`` still has that exact build linked (conda since unlinked or relinked it
     otherwise, and the post-transaction hook drops the copy).
 
@@ -167,9 +166,6 @@ def kept_records(
     folder = prefix / "conda-meta" / EVIDENCE_DIR
     if not folder.is_dir() or folder.is_symlink():
         return {}
-    live = {raw.get("name") if isinstance(raw, dict) else None for raw in raws.values()} | {
-        parts[0] for rel in raws if (parts := split_record_name(rel.rsplit("/", 1)[-1]))
-    }
     kept: dict[str, Any] = {}
     for path in sorted(folder.glob("*.json")):
         parts = split_record_name(path.name)
