@@ -163,7 +163,7 @@ def load_environment(
         {rel: raw for rel, raw in raws.items() if Path(rel).name.startswith("python")},
         PathMapper(None),
     )
-    python = layout_from_records({record.name: record for record in first})
+    python = layout_from_records({record.name: record for record in first}, root)
     if python is None and _has_interpreter(root):
         python = layout_from_disk(root)
     mapper = PathMapper(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.impact import Impact, PlannedPackage, impact, risk_line
-from ..core.marker import has_hard_marker
+from ..core.locks.marker import has_hard_marker
 from . import settings
 from .safety import never_break_conda, say
 
@@ -210,8 +210,8 @@ def keep_locks_right(action: Any) -> None:
     from conda.base.context import context
 
     from ..core.environment import load_environment
-    from ..core.marker import sync_hard_marker, write_marker
-    from ..core.softlock import is_soft_locked, refresh_soft_lock, write_soft_lock
+    from ..core.locks.marker import sync_hard_marker, write_marker
+    from ..core.locks.soft import is_soft_locked, refresh_soft_lock, write_soft_lock
 
     prefix = Path(action.target_prefix)
     if not (prefix / "conda-meta").is_dir():

@@ -1,0 +1,389 @@
+"""The soft lock: pip may add PyPI-only packages but may not replace conda's.
+
+pip reads a site configuration file, ``<sys.prefix>/pip.conf`` (``pip.ini`` on Windows). The
+soft lock writes a constraints file pinning every Python distribution conda owns (decided by
+files, like the scanner) to its installed version, and names it in that file's
+``[install] constraint``. Then ``pip install -U numpy`` is a no-op, ``pip install numpy==2`` is
+refused, a package that needs numpy reuses conda's, and a PyPI-only package installs as before.
+uv does not read ``pip.conf``: ``UV_CONSTRAINT`` and ``PIP_CONSTRAINT`` go into the env's
+``conda env config vars`` (``conda-meta/state``, applied on activation).
+
+pip keeps one value per option, so that value also lists every constraint pip applied before
+(the global and user configuration's, the shell's ``PIP_CONSTRAINT``/``UV_CONSTRAINT``): a cap
+in force stays in force. Everything we change is recorded in a ledger next to the constraints
+file, with byte copies of the files we edited, so that ``unmark`` restores them exactly; a file
+the user edited after ``mark`` only loses what we added. Every write is atomic, inside the
+prefix, under the env lock, and a failure rolls back what was done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .condavars import (
+    ENV_STATE,
+    set_constraint_vars,
+    trim_constraint_vars,
+    vars_name_ours,
+)
+from .inifile import add_constraint, remove_constraint
+from .pins import Pin, parse_pins, pins_delta, pins_for, render_constraints
+from .pipconfig import PipConfig, PipConfigFiles, config_basename
+from .results import LockAction, LockError
+from .softfiles import (
+    CONSTRAINTS,
+    ENV_STATE_BACKUP,
+    LEDGER,
+    LEDGER_FORMAT,
+    PIP_CONF_BACKUP,
+    STATE_DIR,
+    constraint_ref,
+    is_soft_locked,
+    names_ours,
+    read_ledger,
+    sha256,
+    without_ours,
+)
+from .writer import Change, apply, env_lock, inside, mode_of, read_bytes, remove_empty_dirs
+
+if TYPE_CHECKING:
+    from ..distributions import Distribution
+    from ..environment import Environment
+
+
+def conda_owned(env: Environment) -> list[Distribution]:
+    """The distributions conda owns in *env* (runs the analysis: pass them in when you have it)."""
+    from ..analysis import analyze
+
+    return list(analyze(env).conda_distributions)
+
+
+# --------------------------------------------------------------------------- mark --soft
+
+
+def _plan_pip_conf(
+    prefix: Path, ref: str, files: PipConfigFiles, entry: Mapping[str, Any] | None
+) -> tuple[list[Change], dict[str, Any] | None, list[str]]:
+    """pip.conf with our constraint and every constraint pip applied before.
+
+    Returns:
+        The changes (none when pip.conf is right), the new ledger entry (None when unchanged)
+        and what pip applied before (for ``PIP_CONSTRAINT``).
+    """
+    path = inside(prefix, config_basename())
+    current = read_bytes(path)
+    try:
+        text = current.decode("utf-8") if current is not None else None
+    except UnicodeDecodeError:
+        raise LockError(f"cannot add the soft lock to {path}: it is not UTF-8 text") from None
+    entry = entry or {}
+    pristine = current is not None and sha256(current) == entry.get("written_sha256")
+    if pristine and entry.get("existed"):
+        backup = read_bytes(inside(prefix, PIP_CONF_BACKUP))
+        base = backup.decode("utf-8", errors="surrogateescape") if backup is not None else None
+    elif pristine:
+        base = None
+    else:
+        base = without_ours(prefix, text, entry.get("added_lines", ()))
+    before = PipConfig.load(files, site_text=base or "").setting("constraint")
+    inherited = [t for t in before.tokens if not names_ours(t, prefix)]
+    now = PipConfig.load(files, site_text=text or "").setting("constraint").tokens
+    if text is not None and ref in now and all(t in now for t in inherited):
+        return [], None, inherited  # ours, and every cap in force: leave the user's text be
+    new_text, added = add_constraint(base, ref, path, inherited)
+    if new_text == text:
+        return [], None, inherited
+    new = new_text.encode("utf-8", errors="surrogateescape")
+    mode = mode_of(path)
+    changes = [Change(config_basename(), new, mode)]
+    if base is not None:
+        changes.insert(0, Change(PIP_CONF_BACKUP, base.encode("utf-8", "surrogateescape"), mode))
+    new_entry = {
+        "path": config_basename(),
+        "existed": base is not None,
+        "mode": mode,
+        "written_sha256": sha256(new),
+        "added_lines": added,
+    }
+    return changes, new_entry, inherited
+
+
+def _plan_env_vars(
+    prefix: Path, ref: str, inherited: Mapping[str, list[str]]
+) -> tuple[list[Change], dict[str, Any]]:
+    path = inside(prefix, ENV_STATE)
+    original = read_bytes(path)
+    plan = set_constraint_vars(original, path, ref, lambda t: names_ours(t, prefix), inherited)
+    mode = mode_of(path)
+    changes = []
+    if original is not None and plan.pristine:
+        changes.append(Change(ENV_STATE_BACKUP, original, mode))
+    changes.append(Change(ENV_STATE, plan.data, mode))
+    entry = {
+        "existed": original is not None,
+        "mode": mode,
+        "written_sha256": sha256(plan.data) if plan.pristine else None,
+        "variables": plan.variables,
+    }
+    return changes, entry
+
+
+def write_soft_lock(
+    prefix: Path,
+    target: str,
+    *,
+    env: Environment | None = None,
+    conda_distributions: Iterable[Distribution] | None = None,
+    environ: Mapping[str, str] | None = None,
+    pip_files: PipConfigFiles | None = None,
+    dry_run: bool = False,
+) -> LockAction:
+    """Soft-lock *prefix*: pin conda's distributions for pip (pip.conf) and uv (variables).
+
+    Idempotent: when the env is soft-locked already, only what is missing is put back, the
+    pins are brought up to date, and a cap of the global or user configuration added since is
+    listed again. An env without Python is skipped.
+
+    Args:
+        prefix: The environment.
+        target: How commands name the env (``-n NAME`` or ``-p PATH``), for the header.
+        env: The environment as already read (read from *prefix* when not given).
+        conda_distributions: What conda owns (``Analysis.conda_distributions``); the analysis
+            runs when not given.
+        environ: The variables pip and uv see now (default: ``os.environ``): their
+            ``PIP_CONSTRAINT``/``UV_CONSTRAINT`` are kept by the activated variables.
+        pip_files: Where pip reads its configuration (default: where it would with *environ*).
+        dry_run: Change nothing; report what would be done.
+
+    Raises:
+        LockError: A file cannot be read, understood or written, or leads out of the prefix
+            (nothing is left changed).
+    """
+    from ..environment import load_environment
+
+    prefix = Path(os.path.abspath(prefix))
+    env = env if env is not None else load_environment(prefix, include_user_site=False)
+    if env.python is None:
+        return LockAction(
+            str(prefix), None, "skipped", "the environment has no Python", lock="soft"
+        )
+    dists = conda_owned(env) if conda_distributions is None else list(conda_distributions)
+    environ = os.environ if environ is None else environ
+    files = pip_files or PipConfigFiles.for_prefix(prefix, environ)
+    inside(prefix, CONSTRAINTS)  # before reading anything there
+    with env_lock(prefix):
+        return _write(prefix, target, pins_for(dists), environ, files, dry_run)
+
+
+def _write(
+    prefix: Path,
+    target: str,
+    pins: list[Pin],
+    environ: Mapping[str, str],
+    files: PipConfigFiles,
+    dry_run: bool,
+) -> LockAction:
+    ref = constraint_ref(prefix)
+    ledger = read_ledger(prefix) or {}
+    fresh = not ledger
+    changes: list[Change] = []
+    constraints = render_constraints(pins, target).encode("utf-8")
+    if read_bytes(inside(prefix, CONSTRAINTS)) != constraints:
+        changes.append(Change(CONSTRAINTS, constraints))
+    more, entry, inherited = _plan_pip_conf(prefix, ref, files, ledger.get("pip_conf"))
+    changes += more
+    if entry is not None:
+        ledger["pip_conf"] = entry
+    state = read_bytes(inside(prefix, ENV_STATE))
+    if fresh or not vars_name_ours(state, prefix / ENV_STATE, lambda t: names_ours(t, prefix)):
+        shell = {
+            name: environ.get(name, "").split() for name in ("PIP_CONSTRAINT", "UV_CONSTRAINT")
+        }
+        # PIP_CONSTRAINT replaces pip.conf's value for an activated pip: keep what that gave
+        shell["PIP_CONSTRAINT"] = shell["PIP_CONSTRAINT"] or inherited
+        more, ledger["env_vars"] = _plan_env_vars(prefix, ref, shell)
+        changes += more
+    if not changes:
+        return LockAction(
+            str(prefix),
+            CONSTRAINTS,
+            "unchanged",
+            f"already soft-locked by conda-pipguard ({len(pins)} pins)",
+            lock="soft",
+            extra={"pins": len(pins)},
+        )
+    ledger.update(format=LEDGER_FORMAT, target=target, constraint_ref=ref)
+    if fresh:  # unmark removes these again when they are empty
+        ledger["created_dirs"] = [d for d in ("etc", STATE_DIR) if not (prefix / d).exists()]
+    ledger_change = Change(LEDGER, (json.dumps(ledger, indent=2) + "\n").encode("utf-8"))
+    # The ledger goes first: whatever happens next, unmark knows what to undo.
+    changes = [ledger_change, *changes]
+    reason = (
+        f"pip and uv may add packages but not change the {len(pins)} conda ones"
+        if fresh
+        else f"soft lock repaired or brought up to date ({len(pins)} pins)"
+    )
+    if not dry_run:
+        apply(prefix, changes, f"ask its owner to run: conda pipguard mark --soft {target}")
+    return LockAction(
+        str(prefix), CONSTRAINTS, "written", reason, dry_run, lock="soft", extra={"pins": len(pins)}
+    )
+
+
+# --------------------------------------------------------------------------- unmark
+
+
+def _restore_or_trim(
+    prefix: Path, rel: str, backup_rel: str, entry: Mapping[str, Any], trim: Any
+) -> tuple[list[Change], str | None]:
+    """The changes that undo our edit of *rel*, and a note for the user (or None).
+
+    The original bytes come back when the file is as we left it; otherwise *trim* takes our
+    part out of its current content.
+    """
+    path = inside(prefix, rel)
+    current = read_bytes(path)
+    changes: list[Change] = []
+    note = None
+    try:
+        mode = int(entry.get("mode", 0o644)) & 0o7777
+    except (TypeError, ValueError):
+        mode = 0o644
+    if current is not None and sha256(current) == entry.get("written_sha256"):
+        if entry.get("existed"):
+            original = read_bytes(inside(prefix, backup_rel))
+            if original is None:
+                raise LockError(
+                    f"cannot restore {path}: its copy {prefix / backup_rel} is gone; "
+                    "remove the conda-pipguard lines from it by hand"
+                )
+            changes.append(Change(rel, original, mode))
+        else:
+            changes.append(Change(rel, None))
+    elif current is not None:
+        trimmed = trim(current)
+        if trimmed != current:
+            changes.append(Change(rel, trimmed, mode_of(path, mode)))
+        if entry.get("written_sha256"):
+            note = f"{rel} was edited after mark; only the soft lock's part was taken out"
+    changes.append(Change(backup_rel, None))
+    return changes, note
+
+
+def remove_soft_lock(prefix: Path, *, dry_run: bool = False, target: str = "") -> LockAction | None:
+    """Lift the soft lock: restore what it edited, delete what it added. None when not soft-locked.
+
+    pip.conf and ``conda-meta/state`` come back byte for byte when nobody edited them after
+    ``mark --soft``; otherwise only our constraint and variables are taken out of them.
+
+    Raises:
+        LockError: A file cannot be written, or leads out of the prefix (nothing is left
+            changed).
+    """
+    prefix = Path(os.path.abspath(prefix))
+    with env_lock(prefix):
+        if not is_soft_locked(prefix):
+            return None
+        return _remove(prefix, dry_run, target)
+
+
+def _remove(prefix: Path, dry_run: bool, target: str) -> LockAction:
+    ledger = read_ledger(prefix) or {}
+    ours = lambda token: names_ours(token, prefix)  # noqa: E731
+    pip_entry = ledger.get("pip_conf")
+    pip_entry = pip_entry if isinstance(pip_entry, dict) else {"existed": True}
+
+    def trim_pip_conf(current: bytes) -> bytes:
+        text = current.decode("utf-8", errors="surrogateescape")
+        out = remove_constraint(text, ours, list(pip_entry.get("added_lines", ())))
+        return out.encode("utf-8", errors="surrogateescape")
+
+    vars_entry = ledger.get("env_vars")
+    vars_entry = vars_entry if isinstance(vars_entry, dict) else {"existed": True}
+    variables = vars_entry.get("variables", {})
+
+    def trim_vars(current: bytes) -> bytes:
+        return trim_constraint_vars(current, prefix / ENV_STATE, variables, ours)
+
+    changes: list[Change] = []
+    notes: list[str] = []
+    for rel, backup, entry, trim in (
+        (config_basename(), PIP_CONF_BACKUP, pip_entry, trim_pip_conf),
+        (ENV_STATE, ENV_STATE_BACKUP, vars_entry, trim_vars),
+    ):
+        more, note = _restore_or_trim(prefix, rel, backup, entry, trim)
+        changes += more
+        notes += [note] if note else []
+    changes += [Change(CONSTRAINTS, None), Change(LEDGER, None)]  # the ledger goes last
+    if not dry_run:
+        apply(prefix, changes, f"ask its owner to run: conda pipguard unmark {target}".rstrip())
+        created = ledger.get("created_dirs")
+        created = (
+            [d for d in created if d in ("etc", STATE_DIR)] if isinstance(created, list) else []
+        )
+        remove_empty_dirs(prefix, [STATE_DIR, *created])
+    reason = "pip and uv may change conda's packages again"
+    if notes:
+        reason += "; " + "; ".join(notes)
+    return LockAction(str(prefix), CONSTRAINTS, "removed", reason, dry_run, lock="soft")
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def refresh_soft_lock(
+    prefix: Path, *, conda_distributions: Iterable[Distribution] | None = None
+) -> LockAction | None:
+    """Bring the pins of a soft-locked env up to date (the post-transaction job).
+
+    Only the constraints file changes; pip.conf and the variables are left as they are.
+
+    Args:
+        prefix: The environment, after the transaction.
+        conda_distributions: What conda owns now; the analysis runs when not given.
+
+    Returns:
+        ``written`` (pins changed) or ``unchanged``; None when the env is not soft-locked.
+
+    Raises:
+        LockError: The constraints file cannot be written.
+    """
+    from ..environment import load_environment
+
+    prefix = Path(os.path.abspath(prefix))
+    if not is_soft_locked(prefix):
+        return None
+    if conda_distributions is None:
+        env = load_environment(prefix, include_user_site=False)
+        conda_distributions = conda_owned(env) if env.python else ()
+    pins = pins_for(conda_distributions)
+    with env_lock(prefix):
+        if not is_soft_locked(prefix):  # unmarked meanwhile
+            return None
+        ledger = read_ledger(prefix) or {}
+        target = str(ledger.get("target") or f"-p {prefix}")
+        new = render_constraints(pins, target).encode("utf-8")
+        old = read_bytes(inside(prefix, CONSTRAINTS))
+        if old == new:
+            return LockAction(
+                str(prefix), CONSTRAINTS, "unchanged", f"{len(pins)} pins current", lock="soft"
+            )
+        old_pins = parse_pins(old.decode("utf-8", errors="replace")) if old else []
+        delta = pins_delta(old_pins, pins)
+        apply(
+            prefix,
+            [Change(CONSTRAINTS, new)],
+            f"ask its owner to run: conda pipguard mark --soft {target}",
+        )
+    return LockAction(
+        str(prefix),
+        CONSTRAINTS,
+        "written",
+        f"pins updated: {delta}" if delta else "constraints file rewritten",
+        lock="soft",
+        extra={"pins": len(pins)},
+    )
