@@ -22,7 +22,8 @@ from ..core.environment import load_environment, target_flag
 from ..core.errors import PipguardError
 from ..core.locks.marker import remove_marker, write_marker
 from ..core.locks.results import LockAction
-from ..core.locks.soft import conda_owned, remove_soft_lock, write_soft_lock
+from ..core.locks.soft import conda_owned, write_soft_lock
+from ..core.locks.softremove import remove_soft_lock
 from ..core.locks.writer import env_lock
 from .common import Target, add_output_options, add_target_options, print_json, resolve_targets
 

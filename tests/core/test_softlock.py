@@ -19,6 +19,7 @@ from conda_pipguard.core.locks.inifile import (
     remove_constraint,
 )
 from conda_pipguard.core.locks.pins import parse_pins, pins_for
+from conda_pipguard.core.locks.pipconfig import PipConfigFiles
 from conda_pipguard.core.locks.results import LockError
 from conda_pipguard.core.locks.soft import (
     CONSTRAINTS,
@@ -26,15 +27,22 @@ from conda_pipguard.core.locks.soft import (
     constraint_ref,
     is_soft_locked,
     refresh_soft_lock,
-    remove_soft_lock,
     write_soft_lock,
 )
+from conda_pipguard.core.locks.softremove import remove_soft_lock
 from conda_pipguard.core.report import render_text
 from tests.conftest import NUMPY_1
 from tests.core.test_marker import read_only, run_uv, uv_binary
 from tests.support.envkit import isolated_env, site_packages
+from tests.support.pipconf import no_machine_pip_config, run_pip_planted
 
 TARGET = "-n story"
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_pip_config(monkeypatch):
+    """The machine's global pip configuration never decides a result here."""
+    no_machine_pip_config(monkeypatch)
 
 
 @pytest.fixture
@@ -48,6 +56,9 @@ def story(numpy_channel):
 
 
 def soft_mark(prefix: Path, **kwargs):
+    """``mark --soft`` that reads no pip configuration of this machine or user, nor its shell."""
+    kwargs.setdefault("environ", {})
+    kwargs.setdefault("pip_files", PipConfigFiles.for_prefix(prefix, {}, global_dirs=[]))
     return write_soft_lock(prefix, TARGET, **kwargs)
 
 
@@ -251,7 +262,7 @@ def test_unmark_after_the_user_edited_takes_out_only_our_part(numpy_channel, sto
     assert "conda-meta/state was edited after mark" in action.reason
     assert pip_conf.read_text() == "\n[global]\ntimeout = 5\n"
     assert json.loads(state.read_text()) == {"env_vars": {"FOO": "bar"}}
-    listed = kit.pip(prefix, "config", "list").stdout
+    listed = run_pip_planted(prefix, None, "config", "list", home=kit.home).stdout
     assert "global.timeout='5'" in listed
     assert "constraint" not in listed
 

@@ -134,6 +134,15 @@ def trim_constraint_vars(
     return dump_state({**state, "env_vars": env_vars})
 
 
+def activated_vars(data: bytes | None) -> dict[str, str]:
+    """The variables activation sets from state file *data* ({} when it cannot be read)."""
+    try:
+        env_vars = load_state(data, Path(ENV_STATE)).get("env_vars", {})
+    except LockError:
+        return {}
+    return {str(k): str(v) for k, v in env_vars.items() if v != UNSET}
+
+
 def vars_name_ours(data: bytes | None, path: Path, names_ours: Callable[[str], bool]) -> bool:
     """Whether both variables of the state file name our constraints file."""
     try:

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from .condavars import (
     ENV_STATE,
+    ENV_VAR_NAMES,
+    activated_vars,
     set_constraint_vars,
-    trim_constraint_vars,
     vars_name_ours,
 )
-from .inifile import add_constraint, remove_constraint
+from .inifile import add_constraint
 from .pins import Pin, parse_pins, pins_delta, pins_for, render_constraints
 from .pipconfig import PipConfig, PipConfigFiles, config_basename
 from .results import LockAction, LockError
@@ -48,7 +49,7 @@ from .softfiles import (
     sha256,
     without_ours,
 )
-from .writer import Change, apply, env_lock, inside, mode_of, read_bytes, remove_empty_dirs
+from .writer import Change, apply, env_lock, inside, mode_of, read_bytes
 
 if TYPE_CHECKING:
     from ..distributions import Distribution
@@ -113,23 +114,48 @@ def _plan_pip_conf(
 
 
 def _plan_env_vars(
-    prefix: Path, ref: str, inherited: Mapping[str, list[str]]
-) -> tuple[list[Change], dict[str, Any]]:
+    prefix: Path,
+    ref: str,
+    inherited: Mapping[str, list[str]],
+    entry: Mapping[str, Any] | None,
+    fresh: bool,
+) -> tuple[list[Change], dict[str, Any] | None]:
+    """``conda-meta/state`` with our variables, keeping what applied before activation.
+
+    A state file as we left it is planned again from its original (a cap added since is
+    listed); one that names our file after the user edited it is left alone.
+
+    Returns:
+        The changes, and the new ledger entry (None when nothing changes).
+    """
     path = inside(prefix, ENV_STATE)
-    original = read_bytes(path)
-    plan = set_constraint_vars(original, path, ref, lambda t: names_ours(t, prefix), inherited)
+    current = read_bytes(path)
+    entry = entry or {}
+    ours = lambda token: names_ours(token, prefix)  # noqa: E731
+    pristine = current is not None and sha256(current) == entry.get("written_sha256")
+    if pristine:
+        original = read_bytes(inside(prefix, ENV_STATE_BACKUP)) if entry.get("existed") else None
+        if entry.get("existed") and original is None:
+            return [], None  # the copy is gone: unmark trims
+    elif fresh or not vars_name_ours(current, path, ours):
+        original = current
+    else:
+        return [], None
+    plan = set_constraint_vars(original, path, ref, ours, inherited)
+    if plan.data == current:
+        return [], None
     mode = mode_of(path)
     changes = []
-    if original is not None and plan.pristine:
+    if original is not None and plan.pristine and not pristine:
         changes.append(Change(ENV_STATE_BACKUP, original, mode))
     changes.append(Change(ENV_STATE, plan.data, mode))
-    entry = {
+    new_entry = {
         "existed": original is not None,
         "mode": mode,
         "written_sha256": sha256(plan.data) if plan.pristine else None,
         "variables": plan.variables,
     }
-    return changes, entry
+    return changes, new_entry
 
 
 def write_soft_lock(
@@ -198,15 +224,18 @@ def _write(
     changes += more
     if entry is not None:
         ledger["pip_conf"] = entry
-    state = read_bytes(inside(prefix, ENV_STATE))
-    if fresh or not vars_name_ours(state, prefix / ENV_STATE, lambda t: names_ours(t, prefix)):
-        shell = {
-            name: environ.get(name, "").split() for name in ("PIP_CONSTRAINT", "UV_CONSTRAINT")
-        }
-        # PIP_CONSTRAINT replaces pip.conf's value for an activated pip: keep what that gave
-        shell["PIP_CONSTRAINT"] = shell["PIP_CONSTRAINT"] or inherited
-        more, ledger["env_vars"] = _plan_env_vars(prefix, ref, shell)
-        changes += more
+    # the shell's values, unless they are what activating this env set
+    activated = activated_vars(read_bytes(inside(prefix, ENV_STATE)))
+    shell = {
+        name: environ.get(name, "").split() if environ.get(name) != activated.get(name) else []
+        for name in ENV_VAR_NAMES
+    }
+    # PIP_CONSTRAINT replaces pip.conf's value for an activated pip: keep what that gave
+    shell["PIP_CONSTRAINT"] = shell["PIP_CONSTRAINT"] or inherited
+    more, entry = _plan_env_vars(prefix, ref, shell, ledger.get("env_vars"), fresh)
+    changes += more
+    if entry is not None:
+        ledger["env_vars"] = entry
     if not changes:
         return LockAction(
             str(prefix),
@@ -232,104 +261,6 @@ def _write(
     return LockAction(
         str(prefix), CONSTRAINTS, "written", reason, dry_run, lock="soft", extra={"pins": len(pins)}
     )
-
-
-# --------------------------------------------------------------------------- unmark
-
-
-def _restore_or_trim(
-    prefix: Path, rel: str, backup_rel: str, entry: Mapping[str, Any], trim: Any
-) -> tuple[list[Change], str | None]:
-    """The changes that undo our edit of *rel*, and a note for the user (or None).
-
-    The original bytes come back when the file is as we left it; otherwise *trim* takes our
-    part out of its current content.
-    """
-    path = inside(prefix, rel)
-    current = read_bytes(path)
-    changes: list[Change] = []
-    note = None
-    try:
-        mode = int(entry.get("mode", 0o644)) & 0o7777
-    except (TypeError, ValueError):
-        mode = 0o644
-    if current is not None and sha256(current) == entry.get("written_sha256"):
-        if entry.get("existed"):
-            original = read_bytes(inside(prefix, backup_rel))
-            if original is None:
-                raise LockError(
-                    f"cannot restore {path}: its copy {prefix / backup_rel} is gone; "
-                    "remove the conda-pipguard lines from it by hand"
-                )
-            changes.append(Change(rel, original, mode))
-        else:
-            changes.append(Change(rel, None))
-    elif current is not None:
-        trimmed = trim(current)
-        if trimmed != current:
-            changes.append(Change(rel, trimmed, mode_of(path, mode)))
-        if entry.get("written_sha256"):
-            note = f"{rel} was edited after mark; only the soft lock's part was taken out"
-    changes.append(Change(backup_rel, None))
-    return changes, note
-
-
-def remove_soft_lock(prefix: Path, *, dry_run: bool = False, target: str = "") -> LockAction | None:
-    """Lift the soft lock: restore what it edited, delete what it added. None when not soft-locked.
-
-    pip.conf and ``conda-meta/state`` come back byte for byte when nobody edited them after
-    ``mark --soft``; otherwise only our constraint and variables are taken out of them.
-
-    Raises:
-        LockError: A file cannot be written, or leads out of the prefix (nothing is left
-            changed).
-    """
-    prefix = Path(os.path.abspath(prefix))
-    with env_lock(prefix):
-        if not is_soft_locked(prefix):
-            return None
-        return _remove(prefix, dry_run, target)
-
-
-def _remove(prefix: Path, dry_run: bool, target: str) -> LockAction:
-    ledger = read_ledger(prefix) or {}
-    ours = lambda token: names_ours(token, prefix)  # noqa: E731
-    pip_entry = ledger.get("pip_conf")
-    pip_entry = pip_entry if isinstance(pip_entry, dict) else {"existed": True}
-
-    def trim_pip_conf(current: bytes) -> bytes:
-        text = current.decode("utf-8", errors="surrogateescape")
-        out = remove_constraint(text, ours, list(pip_entry.get("added_lines", ())))
-        return out.encode("utf-8", errors="surrogateescape")
-
-    vars_entry = ledger.get("env_vars")
-    vars_entry = vars_entry if isinstance(vars_entry, dict) else {"existed": True}
-    variables = vars_entry.get("variables", {})
-
-    def trim_vars(current: bytes) -> bytes:
-        return trim_constraint_vars(current, prefix / ENV_STATE, variables, ours)
-
-    changes: list[Change] = []
-    notes: list[str] = []
-    for rel, backup, entry, trim in (
-        (config_basename(), PIP_CONF_BACKUP, pip_entry, trim_pip_conf),
-        (ENV_STATE, ENV_STATE_BACKUP, vars_entry, trim_vars),
-    ):
-        more, note = _restore_or_trim(prefix, rel, backup, entry, trim)
-        changes += more
-        notes += [note] if note else []
-    changes += [Change(CONSTRAINTS, None), Change(LEDGER, None)]  # the ledger goes last
-    if not dry_run:
-        apply(prefix, changes, f"ask its owner to run: conda pipguard unmark {target}".rstrip())
-        created = ledger.get("created_dirs")
-        created = (
-            [d for d in created if d in ("etc", STATE_DIR)] if isinstance(created, list) else []
-        )
-        remove_empty_dirs(prefix, [STATE_DIR, *created])
-    reason = "pip and uv may change conda's packages again"
-    if notes:
-        reason += "; " + "; ".join(notes)
-    return LockAction(str(prefix), CONSTRAINTS, "removed", reason, dry_run, lock="soft")
 
 
 # --------------------------------------------------------------------------- refresh

@@ -120,15 +120,25 @@ def _overrides(
     ledger = read_ledger(prefix) or {}
     entry = ledger.get("pip_conf") if isinstance(ledger.get("pip_conf"), dict) else {}
     now = config.setting("constraint")
-    if now.kind == "site":
-        base = without_ours(prefix, site_text(prefix), entry.get("added_lines", ()))
-        before = PipConfig.load(files, site_text=base or "").setting("constraint")
-        for token in before.tokens:
-            if token not in now.tokens and not names_ours(token, prefix):
-                found.append(
-                    f"constraint {token} of {before.source} is overridden by the soft lock's "
-                    f"{config_basename()}; {fix}"
-                )
+    base = without_ours(prefix, site_text(prefix), entry.get("added_lines", ()))
+    before = PipConfig.load(files, site_text=base or "").setting("constraint")
+    # an activated PIP_CONSTRAINT replaces pip.conf; unless the shell set its own, it must
+    # list what the configuration gave
+    pip_var = env_vars.get("PIP_CONSTRAINT", "").split()
+    shell_var = environ.get("PIP_CONSTRAINT")
+    check_var = any(names_ours(t, prefix) for t in pip_var) and (
+        not shell_var or shell_var.split() == pip_var
+    )
+    for token in before.tokens:
+        if names_ours(token, prefix):
+            continue
+        places = [config_basename()] if now.kind == "site" and token not in now.tokens else []
+        places += ["PIP_CONSTRAINT"] if check_var and token not in pip_var else []
+        if places:
+            found.append(
+                f"constraint {token} of {before.source} is overridden by the soft lock's "
+                f"{' and '.join(places)}; {fix}"
+            )
     for name in ENV_VAR_NAMES:
         shell, activated = environ.get(name), env_vars.get(name)
         if shell and activated and any(t not in activated.split() for t in shell.split()):
