@@ -3,8 +3,10 @@
 * :mod:`.results` -- what ``mark``/``unmark`` did (:class:`~.results.LockAction`), the lock state
   ``status`` reports (:class:`~.results.LockStatus`) and :class:`~.results.LockError`;
 * :mod:`.marker` -- the hard lock, a PEP 668 ``EXTERNALLY-MANAGED`` file in the stdlib directory;
-* :mod:`.soft` -- the soft lock: pins for pip (site ``pip.conf``) and uv (conda env vars);
-  :mod:`.softstatus` compares it with what conda owns now;
+* :mod:`.soft` -- the soft lock: pins for pip (site ``pip.conf``) and uv (conda env vars),
+  keeping every constraint already in force; :mod:`.softremove` lifts it, :mod:`.softfiles`
+  says where its files are and recognises them, :mod:`.softstatus` compares it with what conda
+  owns now and with what pip and uv would apply;
 * :mod:`.pins` -- the constraints file;
 * :mod:`.pipconfig` -- pip's configuration files and variables, merged as pip merges them;
 * :mod:`.inifile` -- line-preserving edits of one ``pip.conf``;

@@ -46,9 +46,13 @@ def names_ours(token: str, prefix: Path) -> bool:
 
 
 def read_ledger(prefix: Path) -> dict[str, Any] | None:
-    """The ledger; None when absent, {} when unreadable (or outside the prefix)."""
+    """The ledger; None when absent or outside the prefix, {} when unreadable."""
     try:
-        data = read_bytes(inside(prefix, LEDGER))
+        path = inside(prefix, LEDGER)
+    except LockError:
+        return None
+    try:
+        data = read_bytes(path)
     except LockError:
         return {}
     if data is None:
