@@ -83,12 +83,12 @@ def _plan_pip_conf(
         raise LockError(f"cannot add the soft lock to {path}: it is not UTF-8 text") from None
     entry = entry or {}
     pristine = current is not None and sha256(current) == entry.get("written_sha256")
-    if pristine and entry.get("existed"):
-        backup = read_bytes(inside(prefix, PIP_CONF_BACKUP))
-        base = backup.decode("utf-8", errors="surrogateescape") if backup is not None else None
-    elif pristine:
+    backup = read_bytes(inside(prefix, PIP_CONF_BACKUP)) if entry.get("existed") else None
+    if pristine and backup is not None:
+        base: str | None = backup.decode("utf-8", errors="surrogateescape")
+    elif pristine and not entry.get("existed"):
         base = None
-    else:
+    else:  # edited since, or its copy is gone: what is there without our part
         base = without_ours(prefix, text, entry.get("added_lines", ()))
     before = PipConfig.load(files, site_text=base or "").setting("constraint")
     inherited = [t for t in before.tokens if not names_ours(t, prefix)]
