@@ -166,7 +166,7 @@ def load_environment(
     root = Path(os.path.abspath(prefix))
     # The python record alone first: its layout maps the noarch paths of the others, which are
     # then read one at a time (all the decoded JSON at once would be the peak of the process).
-    python = layout_from_records(read_named_records(root, ("python", "python_abi")))
+    python = layout_from_records(read_named_records(root, ("python", "python_abi")), root)
     if python is None and _has_interpreter(root):
         python = layout_from_disk(root)
     mapper = PathMapper(

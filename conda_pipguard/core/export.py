@@ -21,6 +21,7 @@ from typing import Any
 from .diagnosis import Diagnosis
 from .findings import Finding
 from .history import History, spec_name
+from .locks.softfiles import without_lock_vars
 from .repair import channel_name
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.=<>!~*,+\-/:@\[\] ]*")
@@ -252,6 +253,6 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
         pip=tuple(pip),
         pip_comments=tuple(pip_comments),
         header=tuple(header),
-        variables=dict(env.env_vars),
+        variables=without_lock_vars(env.prefix, env.env_vars),
     )
     return Export(spec, tuple(notes))

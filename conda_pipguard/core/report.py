@@ -56,6 +56,7 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
             f"  soft-lock pins out of date: {', '.join(stale)}; "
             f"refresh them: conda pipguard mark --soft {env.target_flag}"
         )
+    lines += [f"  soft lock: {line}" for line in (soft.overrides if soft is not None else ())]
     width = max((len(f.kind) for f in analysis.findings), default=0)
     for finding in analysis.findings:
         level = _paint(f"{finding.level!s:<7}", finding.level, colour)

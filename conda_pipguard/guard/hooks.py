@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.impact import Impact, PlannedPackage, impact, risk_line
-from ..core.marker import has_hard_marker
+from ..core.locks.marker import has_hard_marker
 from . import envcache, settings
 from .safety import never_break_conda, new_command, say
 
@@ -211,7 +211,7 @@ def _python_now(prefix: Path) -> PythonLayout | None:
     from ..core.python import layout_from_disk, layout_from_records
     from ..core.records import read_named_records
 
-    layout = layout_from_records(read_named_records(prefix, ("python", "python_abi")))
+    layout = layout_from_records(read_named_records(prefix, ("python", "python_abi")), prefix)
     if layout is None and ((prefix / "python.exe").exists() or (prefix / "bin/python").exists()):
         layout = layout_from_disk(prefix)
     return layout
@@ -225,7 +225,7 @@ def keep_locks_right(action: Any) -> None:
     from conda.base.context import context
 
     from ..core.environment import target_flag
-    from ..core.softlock import is_soft_locked
+    from ..core.locks.soft import is_soft_locked
 
     envcache.forget()  # the transaction changed the env
     prefix = Path(os.path.abspath(action.target_prefix))
@@ -237,8 +237,8 @@ def keep_locks_right(action: Any) -> None:
     hard, soft = has_hard_marker(prefix), is_soft_locked(prefix)
     if not (hard or soft or auto):
         return
-    from ..core.marker import sync_hard_marker, write_marker
-    from ..core.softlock import refresh_soft_lock, write_soft_lock
+    from ..core.locks.marker import sync_hard_marker, write_marker
+    from ..core.locks.soft import refresh_soft_lock, write_soft_lock
     from .context import target_of
 
     python = _python_now(prefix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conda_pipguard.core.marker import write_marker
+from conda_pipguard.core.locks.marker import write_marker
 from conda_pipguard.core.repair import build_plan, channel_name, render_plan
 from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.core.test_analysis import ENSUREPIP
