@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from conda_pipguard.core.locks import pipconfig
 from conda_pipguard.core.locks.pipconfig import PipConfig, PipConfigFiles, global_config_dirs
+from tests.conftest import MACHINE_GLOBAL_CONFIG_DIRS
 from tests.support.pipconf import pip_constraints, planted_files
 
 SCENARIOS = {
@@ -106,6 +108,7 @@ def test_constraint_is_what_real_pip_takes(env, tmp_path, name):
 def test_the_machine_locations_are_pips(monkeypatch):
     if os.name == "nt" or os.uname().sysname == "Darwin":
         pytest.skip("the POSIX layout is checked here")
+    monkeypatch.setattr(pipconfig, "global_config_dirs", MACHINE_GLOBAL_CONFIG_DIRS)
     environ = {"HOME": "/home/u", "XDG_CONFIG_DIRS": "/a:/b"}
     files = PipConfigFiles.for_prefix(Path("/envs/x"), environ)
     assert files.global_files == (
