@@ -221,7 +221,7 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
     results: list[StepResult] = []
     for index, step in enumerate(plan.steps):
         if echo:
-            sys.stdout.write(f"\n==> {index + 1}. {step.command}\n")
+            sys.stdout.write(f"\n==> {index + 1}. {step.shown}\n")
             sys.stdout.flush()
         result = run_step(step, echo=echo and step.action != "check")
         if result.returncode == 0:
@@ -247,12 +247,12 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
         failed = outcome.failed
         number = len(outcome.done) + 1
         lines.append(f"\nCommand {number} failed (exit code {failed.returncode}):")
-        lines.append(f"  {failed.step.command}")
+        lines.append(f"  {failed.step.shown}")
         lines.extend(f"  | {line}" for line in conda_error(failed).splitlines())
         done = ", ".join(str(n) for n in range(1, number)) or "none"
         lines.append(f"Done: {done}. Not run:")
         lines.extend(
-            f"  {number + offset}. {step.command}"
+            f"  {number + offset}. {step.shown}"
             for offset, step in enumerate(outcome.not_run, start=1)
         )
         lines.append("Fix the cause, then run `fix` again (it plans from what is there now).")

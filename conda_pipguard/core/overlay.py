@@ -52,7 +52,8 @@ class Layer:
         overlaps: Conda files its RECORD lists, by record.
         listed: Files its RECORD lists (byte code left out).
         missing: Those of them that are gone.
-        leftovers: Paths its RECORD lists that no conda record owns and that exist.
+        leftovers: Paths its RECORD lists outside its metadata directory that no conda record
+            owns and that exist.
         stale: conda's content is back where this distribution's was (state after ``conda
             install --force-reinstall``): its metadata no longer describes the disk.
         history: The conda package history says this distribution replaced, when the record
@@ -125,7 +126,7 @@ def _layer(env: Environment, owners: Ownership, ledger: Ledger, dist: Distributi
             state = ledger.dist_state(entry, None)
             if state is Content.MISSING:
                 missing += 1
-            elif owner is None:
+            elif owner is None and not path.startswith(own):
                 leftovers.append(path)
             continue
         conda_file = files[path]
