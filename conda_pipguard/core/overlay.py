@@ -50,7 +50,7 @@ class Layer:
         dist: The distribution.
         counterparts: Conda records of the same Python project.
         overlaps: Conda files its RECORD lists, by record.
-        listed: Files its RECORD lists (byte code left out).
+        listed: Files its RECORD lists outside its metadata directory (byte code left out).
         missing: Those of them that are gone.
         leftovers: Paths its RECORD lists outside its metadata directory that no conda record
             owns and that exist.
@@ -118,15 +118,14 @@ def _layer(env: Environment, owners: Ownership, ledger: Ledger, dist: Distributi
     file_owner, files = owners.file_owner, owners.files
     for entry in dist.files or ():
         path = entry.path
-        if path.endswith(BYTECODE):
-            continue
+        if path.endswith(BYTECODE) or path.startswith(own):
+            continue  # byte code, and its own metadata (not files that import)
         listed += 1
         owner = file_owner.get(path)
-        if owner is None or path.startswith(own):
-            state = ledger.dist_state(entry, None)
-            if state is Content.MISSING:
+        if owner is None:
+            if ledger.dist_state(entry, None) is Content.MISSING:
                 missing += 1
-            elif owner is None and not path.startswith(own):
+            else:
                 leftovers.append(path)
             continue
         conda_file = files[path]
