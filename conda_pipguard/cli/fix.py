@@ -1,7 +1,8 @@
 """``conda pipguard fix``: give conda its packages back, safely and in the open.
 
 The plan comes from :mod:`conda_pipguard.core.repair`; this module shows it, asks, runs it and
-scans again. Every command is a subprocess: the env's own pip for the uninstalls, and conda
+scans again. Every command is a subprocess: the env's own pip for the uninstalls (without pip in
+the env, this interpreter removes exactly the files the distribution's RECORD lists), and conda
 (``sys.executable -m conda`` inside conda, ``$CONDA_EXE`` standalone) for the rest. The plan's
 first step proves that conda can get every package before anything is removed; if it fails the
 run stops with an error and nothing in the environment has changed. A later step that fails stops
@@ -298,7 +299,8 @@ def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
     (target,) = resolve_targets(args, with_conda=with_conda)[:1]
     _, plan = plan_for(target, with_conda=with_conda, offline=flags.offline)
     runs = bool(plan.steps) and not flags.dry_run
-    if runs and conda_launcher(with_conda=with_conda) is None:
+    needs_conda = any(step.action in ("check", "conda-reinstall") for step in plan.steps)
+    if runs and needs_conda and conda_launcher(with_conda=with_conda) is None:
         raise PipguardError(
             "conda-pipguard fix needs conda to reinstall packages: set CONDA_EXE to your conda "
             "executable, or run `conda pipguard fix`"
