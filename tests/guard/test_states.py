@@ -83,6 +83,8 @@ def test_conda_put_its_copy_back_over_pips(conda_envs, story):
     (stale,) = data["findings"]
     assert "installed in its place" not in stale["message"]
     assert stale["details"]["leftover_paths"] == ["lib/python3.11/site-packages/numpy/_new_api.py"]
+    out, _, _ = conda_envs.cli("pipguard", "export", "-p", story)
+    assert "numpy==" not in out  # the recreated env gets conda's numpy, not the stale pip one
     after = run_every_fix(conda_envs, story)
     assert (after["verdict"], after["findings"]) == ("clean", [])
     assert not (site_packages(story) / "numpy" / "_new_api.py").exists()
@@ -129,6 +131,8 @@ def test_conda_removed_what_pip_had_replaced(conda_envs, numpy_channel):
     (incomplete,) = data["findings"]
     assert incomplete["details"]["missing"] == 3  # __init__.py, linalg.py, _multiarray.so
     assert "pip install --force-reinstall --no-deps numpy==2.1.0" in incomplete["fix"]
+    out, _, _ = conda_envs.cli("pipguard", "export", "-p", prefix)
+    assert "  - numpy==2.1.0\n" in out  # a complete copy in the recreated env
     after = run_every_fix(conda_envs, prefix)
     assert after["verdict"] == "pip-touched"
     assert importable(prefix, ["numpy"], kit.home) == {"numpy": "2.1.0"}
