@@ -24,9 +24,11 @@ def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     if env.python is None:
         return []
     markers = env.python.marker_environment()
+    stale = {layer.dist.path for layer in overlay.layers if layer.stale}
     installed: dict[str, Distribution] = {}
     for dist in env.distributions:
-        installed.setdefault(dist.key, dist)
+        if dist.path not in stale:  # pip's metadata, conda's files: conda's version is there
+            installed.setdefault(dist.key, dist)
     conda_keys = {dist.key for dist in overlay.conda_dists}
     findings = []
     for layer in overlay.layers:

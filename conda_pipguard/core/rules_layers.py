@@ -220,7 +220,7 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             Finding(
                 "pip-only",
                 f"{label(dist)} is not from conda ({why}); conda does not track it",
-                f"if conda has it, prefer {fixes.conda('install', dist.name)}",
+                "",  # nothing needs doing; `conda install` over it would clobber pip's files
                 distribution=dist.name,
                 version=dist.version,
                 installer=dist.installer,

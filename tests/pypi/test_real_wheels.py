@@ -108,7 +108,7 @@ def timed_status(kit: EnvKit, prefix: Path) -> float:
 def run_fixes(kit: EnvKit, prefix: Path) -> None:
     before = importable(prefix, MODULES, kit.home)
     for line in dict.fromkeys(f.fix for f in scan(kit, prefix).analysis.findings):
-        if not line or line.startswith("if conda has it"):
+        if not line:
             continue
         proc = subprocess.run(
             ["sh", "-c", line],
