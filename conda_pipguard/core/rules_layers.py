@@ -152,8 +152,8 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     """A non-conda distribution with files of its RECORD gone."""
     findings = []
     for layer in overlay.layers:
-        if not layer.live or not layer.missing:
-            continue
+        if not layer.live or not layer.missing or layer.dist.kind != "dist-info":
+            continue  # an egg-info's SOURCES.txt names source files, not installed ones
         dist = layer.dist
         findings.append(
             Finding(
@@ -232,7 +232,7 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
 
 
 def _damaged(layer: Layer) -> bool:
-    return layer.missing > 0
+    return layer.missing > 0 and layer.dist.kind == "dist-info"
 
 
 def dependency_broken(overlay: Overlay, fixes: FixCommands, matcher: Matcher) -> list[Finding]:
