@@ -51,14 +51,13 @@ class FixCommands:
         return " ".join(("conda", verb, self.target, *(shlex.quote(a) for a in args)))
 
     def reinstall(self, name: str, version: str, build: str | None = None) -> str:
-        """Force conda to relink its own copy of a package (no channel: a suggestion only)."""
+        """``conda install --force-reinstall`` of a package (names no channel: text, not a fix).
+
+        Kept for the impact messages of the hooks; findings print :meth:`repair` instead.
+        """
         spec = f"{name}={version}={build}" if build else f"{name}={version}"
         return self.conda("install", "--force-reinstall", spec)
 
     def repair(self) -> str:
         """``conda pipguard fix <target>``: the safe repair of everything at once."""
         return f"conda pipguard fix {self.target}"
-
-    def status(self) -> str:
-        """``conda pipguard status <target>`` (read-only)."""
-        return f"conda pipguard status {self.target}"
