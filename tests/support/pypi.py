@@ -107,7 +107,12 @@ def wheel_files(wheel: Path, site: str) -> dict[str, bytes]:
                     head, _, module = target.rpartition("/")
                     files[f"{head}/__pycache__/{module[:-3]}.{tag}.pyc"] = _pyc_header(data) + code
     info_dir = next(p.rsplit("/", 1)[0] for p in files if p.endswith(".dist-info/METADATA"))
+    # conda-forge builds with `pip install`: INSTALLER exists and RECORD lists it
     files[f"{info_dir}/INSTALLER"] = b"conda\n"
+    record = files[f"{info_dir}/RECORD"].decode()
+    files[f"{info_dir}/RECORD"] = (
+        record.rstrip("\n") + f"\n{info_dir.split('/')[-1]}/INSTALLER,,\n"
+    ).encode()
     return files
 
 
