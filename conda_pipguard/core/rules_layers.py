@@ -14,7 +14,7 @@ from .findings import Finding, PathCounts, Severity, count_of
 from .fixes import FixCommands
 from .ledger import Content
 from .overlay import Layer, Overlay, record_missing
-from .ownership import label
+from .ownership import BYTECODE, label
 from .requirements import needed
 from .versionspec import Matcher, split_depends
 
@@ -124,9 +124,16 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         dist = layer.dist
         record = layer.counterparts[0]
         left = len(layer.leftovers)
+        owned, exists = overlay.owners.file_owner, overlay.ledger.exists
+        bytecode = sum(
+            1
+            for e in dist.files or ()
+            if e.path.endswith(BYTECODE) and e.path not in owned and exists(e.path)
+        )
         extra = (
             f"; {count_of(left, 'file')} of its RECORD that no conda package owns "
             f"{'is' if left == 1 else 'are'} left over"
+            + (f" (and {count_of(bytecode, 'byte-code file')})" if bytecode else "")
             if left
             else ""
         )
@@ -142,7 +149,11 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 conda_package=record.name,
                 conda_version=record.version,
                 location=dist.path,
-                details={"leftovers": left, "leftover_paths": list(layer.leftovers[:_SAMPLE])},
+                details={
+                    "leftovers": left,
+                    "leftover_bytecode": bytecode,
+                    "leftover_paths": list(layer.leftovers[:_SAMPLE]),
+                },
             )
         )
     return findings
