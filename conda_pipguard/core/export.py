@@ -207,6 +207,7 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
 
     pip: list[str] = []
     pip_comments: list[str] = []
+    shadowing = {f.location for f in findings if f.kind == "shadowed"}
     for finding in findings:
         if finding.kind == "pip-only" and _pip_wanted(finding, all_pip):
             name, version = finding.distribution or "", finding.version or ""
@@ -230,6 +231,18 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
                 f"is not exported: {finding.conda_package} belongs to conda, and the "
                 f"recreated environment gets conda's {finding.conda_package} "
                 f"{finding.conda_version}"
+            )
+        elif finding.kind == "stale-metadata":
+            notes.append(
+                f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) "
+                f"is not exported: its metadata is stale, conda's {finding.conda_package} "
+                f"{finding.conda_version} is what is on disk"
+            )
+        elif finding.kind == "incomplete" and finding.location not in shadowing:
+            pip.append(f"{finding.distribution}=={finding.version}")
+            notes.append(
+                f"{finding.distribution} {finding.version} has files missing here; the "
+                "recreated environment gets a complete copy"
             )
         elif finding.kind == "clobbered":
             notes.append(

@@ -40,11 +40,14 @@ class RecordFile:
         sha256: The content conda expects on disk, or None when it cannot be known (no hash in
             the record, byte code, or a prefix-replaced file without ``sha256_in_prefix``).
         path_type: ``hardlink``, ``softlink``, ``directory``, ``pyc_file``, ...
+        size: Bytes conda expects on disk (``size_in_bytes``), or None when unknown or when
+            the prefix was replaced in the file.
     """
 
     path: str
     sha256: str | None = None
     path_type: str = "hardlink"
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,10 @@ def _record_files(
                 sha = entry.get("sha256")
             if not isinstance(sha, str):
                 sha = None
-        by_path[path] = RecordFile(path, sha, str(path_type))
+        size = entry.get("size_in_bytes")
+        if path_type != "hardlink" or entry.get("prefix_placeholder") or not isinstance(size, int):
+            size = None
+        by_path[path] = RecordFile(path, sha, str(path_type), size)
     files = raw.get("files")
     for name in files if isinstance(files, list) else ():
         if not isinstance(name, str):

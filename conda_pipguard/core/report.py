@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
-from .findings import Severity
+from .findings import Severity, count_of
 
 _COLOURS = {
     Severity.ERROR: "31",
@@ -40,8 +40,9 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
     lines = [f"{title}: {_paint(diagnosis.verdict, diagnosis.verdict, colour)}"]
     python = f"Python {env.python.version}" if env.python else "no Python"
     lines.append(
-        f"  {python}, {len(env.records)} conda packages, {len(env.distributions)} Python "
-        f"distributions ({len(analysis.non_conda)} not from conda), "
+        f"  {python}, {count_of(len(env.records), 'conda package')}, "
+        f"{count_of(len(env.distributions), 'Python distribution')} "
+        f"({len(analysis.non_conda)} not from conda), "
         f"pip lock: {diagnosis.marker.state}"
         + (
             f" (bypassed by {', '.join(diagnosis.marker.bypassed_by)})"
