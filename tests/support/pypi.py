@@ -20,7 +20,8 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.support.envkit import _code_bytes, cache_root, host_python, make_conda_package
+from tests.support.dialect import _code_bytes
+from tests.support.envkit import cache_root, host_python, make_conda_package
 
 PYPI_INDEX = "https://pypi.org/simple"
 
