@@ -22,15 +22,10 @@ from conda.plugins.types import (
 
 @hookimpl
 def conda_subcommands() -> Iterator[CondaSubcommand]:
-    """``conda pipguard status|mark|unmark|fix|export``."""
+    """``conda pipguard status|mark|unmark|fix|export``, parsed only when it runs."""
     from .guard import subcommand
 
-    yield CondaSubcommand(
-        name="pipguard",
-        summary=subcommand.SUMMARY,
-        action=subcommand.execute,
-        configure_parser=subcommand.configure_parser,
-    )
+    yield CondaSubcommand(name="pipguard", summary=subcommand.SUMMARY, action=subcommand.execute)
 
 
 @hookimpl
@@ -72,10 +67,21 @@ _MUTATING = {
 }
 
 
+def _keep_evidence(command: str) -> None:
+    from .guard.evidence import keep_evidence
+
+    keep_evidence(command)
+
+
+#: conda's commands that load the env with its PyPI loader, which deletes pip-replaced records.
+_LOADS_PYPI = {"list", "export", "env_export"}
+
+
 @hookimpl
 def conda_pre_commands() -> Iterator[CondaPreCommand]:
-    """One warning before conda changes an env pip has touched."""
+    """One warning before conda changes an env pip has touched; keep what conda list deletes."""
     yield CondaPreCommand(name="pipguard-warn", action=_pre_command, run_for=_MUTATING)
+    yield CondaPreCommand(name="pipguard-evidence", action=_keep_evidence, run_for=_LOADS_PYPI)
 
 
 @hookimpl

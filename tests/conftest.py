@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.core.diagnosis import Diagnosis, diagnose
+from conda_pipguard.core.locks import pipconfig
 from tests.support.envkit import (
     CACHE_ENV_VAR,
     CONFIG_VAR_PREFIXES,
@@ -23,6 +24,9 @@ from tests.support.envkit import (
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 #: Another minor version, for a Python the env no longer has.
 OLD_PY = f"{sys.version_info.major}.{sys.version_info.minor - 1}"
+
+#: The core's own rule for where pip's global configuration lives (the session replaces it).
+MACHINE_GLOBAL_CONFIG_DIRS = pipconfig.global_config_dirs
 
 #: conda is the host and not on PyPI: its integration tests run only where it is importable.
 HAVE_CONDA = importlib.util.find_spec("conda") is not None
@@ -67,8 +71,9 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     variable is dropped, ``HOME``/``XDG_CONFIG_HOME`` point into an empty directory (no
     ``~/.config/pip``, ``~/.condarc``, user site) and ``XDG_CONFIG_DIRS`` to an empty stand-in
     for ``/etc/xdg`` (no ``/etc/xdg/pip/pip.conf``). pip always reads ``/etc/pip.conf`` as well:
-    the kit runs pip through ``envkit.PIP_LAUNCHER``, which leaves it out, and the conda tests
-    leave conda's system ``.condarc`` paths out (``tests/guard/conftest.py``).
+    the kit runs pip through ``envkit.PIP_LAUNCHER``, which leaves it out, the core's reader of
+    pip's configuration does the same in this process, and the conda tests leave conda's system
+    ``.condarc`` paths out (``tests/guard/conftest.py``).
 
     Yields:
         The session's empty HOME.
@@ -86,7 +91,15 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         patch.setenv("XDG_CONFIG_DIRS", str(home / GLOBAL_CONFIG_DIR))
         patch.setenv(CACHE_ENV_VAR, str(cache))
         patch.setenv("PYENV_ROOT", pyenv_root)
+        # In this process too, pip's global configuration is read from XDG_CONFIG_DIRS only, as
+        # the kit's pip launcher reads it: not from /etc/pip.conf.
+        patch.setattr(pipconfig, "global_config_dirs", _xdg_config_dirs_only)
         yield home
+
+
+def _xdg_config_dirs_only(environ) -> list[Path]:
+    dirs = environ.get("XDG_CONFIG_DIRS", "")
+    return [Path(d) / "pip" for d in dirs.split(os.pathsep) if d]
 
 
 NUMPY_1 = {

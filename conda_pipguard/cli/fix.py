@@ -1,7 +1,8 @@
 """``conda pipguard fix``: give conda its packages back, safely and in the open.
 
 The plan comes from :mod:`conda_pipguard.core.repair`; this module shows it, asks, runs it and
-scans again. Every command is a subprocess: the env's own pip for the uninstalls, and conda
+scans again. Every command is a subprocess: the env's own pip for the uninstalls (without pip in
+the env, this interpreter removes exactly the files the distribution's RECORD lists), and conda
 (``sys.executable -m conda`` inside conda, ``$CONDA_EXE`` standalone) for the rest. The plan's
 first step proves that conda can get every package before anything is removed; if it fails the
 run stops with an error and nothing in the environment has changed. A later step that fails stops
@@ -221,7 +222,7 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
     results: list[StepResult] = []
     for index, step in enumerate(plan.steps):
         if echo:
-            sys.stdout.write(f"\n==> {index + 1}. {step.command}\n")
+            sys.stdout.write(f"\n==> {index + 1}. {step.shown}\n")
             sys.stdout.flush()
         result = run_step(step, echo=echo and step.action != "check")
         if result.returncode == 0:
@@ -247,12 +248,12 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
         failed = outcome.failed
         number = len(outcome.done) + 1
         lines.append(f"\nCommand {number} failed (exit code {failed.returncode}):")
-        lines.append(f"  {failed.step.command}")
+        lines.append(f"  {failed.step.shown}")
         lines.extend(f"  | {line}" for line in conda_error(failed).splitlines())
         done = ", ".join(str(n) for n in range(1, number)) or "none"
         lines.append(f"Done: {done}. Not run:")
         lines.extend(
-            f"  {number + offset}. {step.command}"
+            f"  {number + offset}. {step.shown}"
             for offset, step in enumerate(outcome.not_run, start=1)
         )
         lines.append("Fix the cause, then run `fix` again (it plans from what is there now).")
@@ -298,7 +299,8 @@ def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
     (target,) = resolve_targets(args, with_conda=with_conda)[:1]
     _, plan = plan_for(target, with_conda=with_conda, offline=flags.offline)
     runs = bool(plan.steps) and not flags.dry_run
-    if runs and conda_launcher(with_conda=with_conda) is None:
+    needs_conda = any(step.action in ("check", "conda-reinstall") for step in plan.steps)
+    if runs and needs_conda and conda_launcher(with_conda=with_conda) is None:
         raise PipguardError(
             "conda-pipguard fix needs conda to reinstall packages: set CONDA_EXE to your conda "
             "executable, or run `conda pipguard fix`"

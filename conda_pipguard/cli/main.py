@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.errors import PipguardError
-from . import export, fix, mark, status
+from . import export, fix, history, mark, status
 
 
 class _VersionAction(argparse.Action):
@@ -39,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("unmark", mark.UNMARK_SUMMARY, mark.configure_unmark, mark.execute_unmark),
     Command("fix", fix.SUMMARY, fix.configure_parser, fix.execute),
     Command("export", export.SUMMARY, export.configure_parser, export.execute),
+    Command("history", history.SUMMARY, history.configure_parser, history.execute),
 )
 
 

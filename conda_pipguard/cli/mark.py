@@ -20,8 +20,11 @@ from collections.abc import Callable
 
 from ..core.environment import load_environment, target_flag
 from ..core.errors import PipguardError
-from ..core.marker import MarkerAction, remove_marker, write_marker
-from ..core.softlock import remove_soft_lock, write_soft_lock
+from ..core.locks.marker import remove_marker, write_marker
+from ..core.locks.results import LockAction
+from ..core.locks.soft import conda_owned, write_soft_lock
+from ..core.locks.softremove import remove_soft_lock
+from ..core.locks.writer import env_lock
 from .common import Target, add_output_options, add_target_options, print_json, resolve_targets
 
 MARK_SUMMARY = "Lock an environment against pip (PEP 668 marker, or --soft pins)."
@@ -53,25 +56,36 @@ def configure_unmark(parser: argparse.ArgumentParser, *, with_conda: bool = Fals
     )
 
 
-def _skipped(target: Target, lock: str) -> MarkerAction:
-    return MarkerAction(
+def _skipped(target: Target, lock: str) -> LockAction:
+    return LockAction(
         str(target.prefix), None, "skipped", "the environment has no Python", lock=lock
     )
 
 
-def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[MarkerAction]:
+def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[LockAction]:
     """Lock one environment: the hard marker, or with *soft* the soft lock.
 
+    The env lock is held throughout, so that concurrent ``mark``/``unmark`` runs and conda's
+    post-transaction refresh each see the env as another left it.
+
     Raises:
-        MarkerError: A lock file cannot be written (nothing is left half-written).
+        LockError: A lock file cannot be written (nothing is left half-written).
     """
+    with env_lock(target.prefix):
+        return _mark(target, dry_run=dry_run, soft=soft)
+
+
+def _mark(target: Target, *, dry_run: bool, soft: bool) -> list[LockAction]:
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
         return [_skipped(target, "soft" if soft else "hard")]
     flag = target_flag(target.prefix, target.name)
     if not soft:
         return [write_marker(env.prefix, env.python, flag, dry_run=dry_run)]
-    actions = [write_soft_lock(env.prefix, flag, env=env, dry_run=dry_run)]
+    owned = conda_owned(env)
+    actions = [
+        write_soft_lock(env.prefix, flag, env=env, conda_distributions=owned, dry_run=dry_run)
+    ]
     # The soft lock first, then our hard marker goes: the env is never unlocked in between.
     hard = remove_marker(env.prefix, env.python, records=env.records, dry_run=dry_run, target=flag)
     if hard.action == "removed":
@@ -87,12 +101,17 @@ def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[Marke
     return actions
 
 
-def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[MarkerAction]:
+def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[LockAction]:
     """Lift both locks from one environment.
 
     Raises:
-        MarkerError: A lock file cannot be removed or restored.
+        LockError: A lock file cannot be removed or restored.
     """
+    with env_lock(target.prefix):
+        return _unmark(target, dry_run=dry_run, force=force)
+
+
+def _unmark(target: Target, *, dry_run: bool, force: bool) -> list[LockAction]:
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
         return [_skipped(target, "hard")]
@@ -108,7 +127,7 @@ def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[MarkerActi
     return actions
 
 
-def _text(action: MarkerAction) -> str:
+def _text(action: LockAction) -> str:
     verb = f"would be {action.action}" if action.dry_run else action.action
     where = f" ({action.path})" if action.path else ""
     return f"{action.prefix}: {action.lock} lock {verb}{where}: {action.reason}\n"
@@ -117,14 +136,14 @@ def _text(action: MarkerAction) -> str:
 def _run(
     args: argparse.Namespace,
     targets: list[Target],
-    one: Callable[[Target], list[MarkerAction]],
+    one: Callable[[Target], list[LockAction]],
 ) -> int:
     """Act on every target; with several, an error on one does not stop the others.
 
     Returns:
         0, or 1 when an environment failed (its error is reported, one line each).
     """
-    actions: list[MarkerAction] = []
+    actions: list[LockAction] = []
     errors: list[tuple[Target, PipguardError]] = []
     for target in targets:
         try:

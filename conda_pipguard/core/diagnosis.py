@@ -9,7 +9,7 @@ from typing import Any
 
 from .analysis import Analysis, analyze
 from .environment import Environment, load_environment
-from .marker import MarkerStatus, read_status
+from .locks.marker import LockStatus, read_status
 from .versionspec import Matcher
 
 
@@ -25,7 +25,7 @@ class Diagnosis:
 
     env: Environment
     analysis: Analysis
-    marker: MarkerStatus
+    marker: LockStatus
 
     @property
     def verdict(self) -> str:
@@ -62,7 +62,7 @@ def diagnose(
     Raises:
         NotACondaEnvironment: *prefix* is not a conda environment.
     """
-    from .softlock import soft_lock_status
+    from .locks.softstatus import soft_lock_status
 
     environ = dict(os.environ if environ is None else environ)
     env = load_environment(prefix, name, environ=environ)

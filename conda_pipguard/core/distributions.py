@@ -31,11 +31,19 @@ class RecordEntry:
 
     Attributes:
         path: Prefix-relative POSIX path.
-        sha256: Hex digest from RECORD, or None.
+        digest: The ``sha256=`` value of RECORD as written (urlsafe base64, undecoded: most
+            are never compared), or None.
+        size: The size RECORD gives, or None.
     """
 
     path: str
-    sha256: str | None = None
+    digest: str | None = None
+    size: int | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """The hex digest, decoded on demand; None when RECORD has none or it is malformed."""
+        return b64_to_hex(self.digest) if self.digest else None
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,8 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
     return dists, debris
 
 
-def _b64_to_hex(value: str) -> str | None:
+def b64_to_hex(value: str) -> str | None:
+    """RECORD's urlsafe base64 digest (padding optional) as hex; None when malformed."""
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
     except (binascii.Error, ValueError):
@@ -160,7 +169,7 @@ def _b64_to_hex(value: str) -> str | None:
 
 
 def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
-    """RECORD (or an egg-info's file list), prefix-relative with hex hashes.
+    """RECORD (or an egg-info's file list), prefix-relative, hashes and sizes kept as text.
 
     A dist-info's RECORD is CSV by specification and is read directly: building
     ``importlib.metadata`` path objects for every line costs more than the rest of the scan.
@@ -172,18 +181,29 @@ def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordE
         files = dist.files  # egg-info: installed-files.txt or SOURCES.txt
         if files is None:
             return None
-        rows = [(item.as_posix(), "") for item in files]
+        rows = [[item.as_posix()] for item in files]
     else:
-        rows = [
-            (row[0], row[1] if len(row) > 1 else "") for row in csv.reader(text.splitlines()) if row
-        ]
+        rows = [row for row in csv.reader(text.splitlines()) if row]
     entries = []
-    for rel, digest in rows:
-        path = posixpath.normpath(f"{site_packages}/{rel}")
-        if path.startswith("../") or posixpath.isabs(path):
-            continue
-        algorithm, _, value = digest.partition("=")
-        entries.append(RecordEntry(path, _b64_to_hex(value) if algorithm == "sha256" else None))
+    normpath = posixpath.normpath
+    for row in rows:
+        rel = row[0]
+        if rel.startswith("/") or rel[1:3] == ":/":
+            continue  # absolute: outside the prefix as far as the analysis goes
+        path = f"{site_packages}/{rel}"
+        if ".." in rel or "./" in rel or "//" in rel:
+            path = normpath(path)
+            if path.startswith("../") or posixpath.isabs(path):
+                continue
+        digest = row[1] if len(row) > 1 else ""
+        size = row[2] if len(row) > 2 else ""
+        entries.append(
+            RecordEntry(
+                path,
+                digest[7:] if digest.startswith("sha256=") else None,
+                int(size) if size.isdigit() else None,
+            )
+        )
     return tuple(entries)
 
 

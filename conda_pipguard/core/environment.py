@@ -14,9 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .distributions import Debris, Distribution, conda_develop_paths, scan_site_packages
+from .evidence import kept_records, split_record_name
 from .history import History, read_history
 from .python import PythonLayout, layout_from_disk, layout_from_records, other_site_packages
-from .records import CondaRecord, PathMapper, RecordProblem, load_raw_records, read_records
+from .records import (
+    CondaRecord,
+    PathMapper,
+    RecordProblem,
+    read_all_records,
+    read_named_records,
+    read_records,
+)
 
 #: What ``conda env config vars unset`` leaves in ``conda-meta/state``.
 _UNSET_MARK = "***unset***"
@@ -156,20 +164,25 @@ def load_environment(
         NotACondaEnvironment: *prefix* has no ``conda-meta``.
     """
     root = Path(os.path.abspath(prefix))
-    raws, problems = load_raw_records(root)
-    # A first pass without a site-packages mapping finds the python record; its layout then
-    # maps the noarch paths of the others.
-    first, _ = read_records(
-        {rel: raw for rel, raw in raws.items() if Path(rel).name.startswith("python")},
-        PathMapper(None),
-    )
-    python = layout_from_records({record.name: record for record in first})
+    # The python record alone first: its layout maps the noarch paths of the others, which are
+    # then read one at a time (all the decoded JSON at once would be the peak of the process).
+    python = layout_from_records(read_named_records(root, ("python", "python_abi")), root)
     if python is None and _has_interpreter(root):
         python = layout_from_disk(root)
     mapper = PathMapper(
         python.site_packages if python else None, python.scripts if python else "bin"
     )
-    records, record_problems = read_records(raws, mapper)
+    records, problems = read_all_records(root, mapper)
+    history = read_history(root)
+    # Our copies of records conda list/export deleted, while conda still has them linked.
+    live = {record.name for record in records} | {
+        parts[0]
+        for problem in problems
+        if (parts := split_record_name(problem.record_path.rsplit("/", 1)[-1]))
+    }
+    kept, kept_problems = read_records(kept_records(root, live, history.current()), mapper)
+    records = (*records, *kept)
+    problems = [*problems, *kept_problems]
 
     distributions: list[Distribution] = []
     debris: list[Debris] = []
@@ -200,8 +213,8 @@ def load_environment(
         name=name if name is not None else guess_name(root),
         python=python,
         records=records,
-        record_problems=(*problems, *record_problems),
-        history=read_history(root),
+        record_problems=tuple(problems),
+        history=history,
         distributions=tuple(distributions),
         debris=tuple(debris),
         other_sites=tuple(others),

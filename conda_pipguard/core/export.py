@@ -21,6 +21,7 @@ from typing import Any
 from .diagnosis import Diagnosis
 from .findings import Finding
 from .history import History, spec_name
+from .locks.softfiles import without_lock_vars
 from .repair import channel_name
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.=<>!~*,+\-/:@\[\] ]*")
@@ -206,6 +207,7 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
 
     pip: list[str] = []
     pip_comments: list[str] = []
+    shadowing = {f.location for f in findings if f.kind == "shadowed"}
     for finding in findings:
         if finding.kind == "pip-only" and _pip_wanted(finding, all_pip):
             name, version = finding.distribution or "", finding.version or ""
@@ -230,6 +232,18 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
                 f"recreated environment gets conda's {finding.conda_package} "
                 f"{finding.conda_version}"
             )
+        elif finding.kind == "stale-metadata":
+            notes.append(
+                f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) "
+                f"is not exported: its metadata is stale, conda's {finding.conda_package} "
+                f"{finding.conda_version} is what is on disk"
+            )
+        elif finding.kind == "incomplete" and finding.location not in shadowing:
+            pip.append(f"{finding.distribution}=={finding.version}")
+            notes.append(
+                f"{finding.distribution} {finding.version} has files missing here; the "
+                "recreated environment gets a complete copy"
+            )
         elif finding.kind == "clobbered":
             notes.append(
                 f"{finding.distribution} {finding.version} overwrote files of conda's "
@@ -252,6 +266,6 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
         pip=tuple(pip),
         pip_comments=tuple(pip_comments),
         header=tuple(header),
-        variables=dict(env.env_vars),
+        variables=without_lock_vars(env.prefix, env.env_vars),
     )
     return Export(spec, tuple(notes))

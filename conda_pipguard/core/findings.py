@@ -28,7 +28,10 @@ class Severity(enum.IntEnum):
 KINDS: dict[str, Severity] = {
     "shadowed": Severity.ERROR,
     "clobbered": Severity.ERROR,
+    "altered": Severity.ERROR,
+    "incomplete": Severity.ERROR,
     "conda-dependency-broken": Severity.ERROR,
+    "stale-metadata": Severity.WARNING,
     "duplicate": Severity.WARNING,
     "unsatisfied": Severity.WARNING,
     "missing-files": Severity.WARNING,
@@ -38,6 +41,7 @@ KINDS: dict[str, Severity] = {
     "pip-only": Severity.INFO,
     "editable": Severity.INFO,
     "debris": Severity.INFO,
+    "import-fails": Severity.ERROR,  # status --verify only (core/verify.py)
 }
 
 
@@ -45,17 +49,25 @@ KINDS: dict[str, Severity] = {
 class PathCounts:
     """What happened to the files of a conda package.
 
+    Each count is None when it cannot be known (the record is gone and history has no file
+    list): never a zero that would read as "nothing happened".
+
     Attributes:
         overwritten: Files another installer rewrote with different content.
         deleted: Files that are gone.
         identical: Files another installer rewrote with the same content.
     """
 
-    overwritten: int = 0
-    deleted: int = 0
-    identical: int = 0
+    overwritten: int | None = 0
+    deleted: int | None = 0
+    identical: int | None = 0
 
-    def to_dict(self) -> dict[str, int]:
+    @classmethod
+    def unknown(cls) -> PathCounts:
+        """Counts nobody can know."""
+        return cls(None, None, None)
+
+    def to_dict(self) -> dict[str, int | None]:
         """The ``paths`` object of the JSON contract."""
         return {
             "overwritten": self.overwritten,
@@ -148,3 +160,11 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
         findings,
         key=lambda f: (-f.level, list(KINDS).index(f.kind), f.distribution or "", f.location or ""),
     )
+
+
+def count_of(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``: English plurals for the nouns messages use."""
+    if number == 1:
+        return f"1 {noun}"
+    plural = f"{noun[:-1]}ies" if noun.endswith("y") else f"{noun}s"
+    return f"{number} {plural}"

@@ -86,33 +86,54 @@ class Impact:
         }
 
 
-def _keys_of(package: PlannedPackage, owners: Ownership) -> set[str]:
-    """Python projects a conda package provides.
+class PipLayer:
+    """What the impact and the risk line need of an env, computed once and reusable.
 
-    From its files when known, else from the installed record of that name, else its name.
+    The guard keeps one per conda command (pre-command, post-solve and verify share it).
+
+    Attributes:
+        env: The environment (a cheap read, ``metadata=False``, is enough).
+        owners: Which record owns which file and project.
+        conda: Distributions conda owns, intact.
+        foreign: The others, as read (directory names only in a cheap read).
+        keys_by_package: conda package name -> the Python projects its files provide.
     """
-    if package.paths is not None:
-        return {project_key(d) for d in map(dist_dir_of, package.paths) if d}
-    keys = {
-        key
-        for key, records in owners.provides.items()
-        if any(record.name == package.name for record in records)
-    }
-    if keys:
-        return keys
-    return name_keys(package.name)
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.owners = Ownership.of(env.records)
+        self.conda, self.foreign = classify(env, self.owners)
+        self.keys_by_package: dict[str, set[str]] = {}
+        for key, records in self.owners.provides.items():
+            for record in records:
+                self.keys_by_package.setdefault(record.name, set()).add(key)
+        self._foreign_read: list[Distribution] | None = None
+
+    def foreign_with_metadata(self) -> list[Distribution]:
+        """The non-conda distributions with their metadata (read on the first call only)."""
+        if self._foreign_read is None:
+            self._foreign_read = [with_metadata(self.env.prefix, d) for d in self.foreign]
+        return self._foreign_read
+
+    def keys_of(self, package: PlannedPackage) -> set[str]:
+        """Python projects a conda package provides.
+
+        From its files when known, else from the installed record of that name, else its name.
+        """
+        if package.paths is not None:
+            return {project_key(d) for d in map(dist_dir_of, package.paths) if d}
+        return set(self.keys_by_package.get(package.name, ())) or name_keys(package.name)
 
 
 class _Plan:
     def __init__(
-        self, env: Environment, unlink: Sequence[PlannedPackage], link: Sequence[PlannedPackage]
+        self, layer: PipLayer, unlink: Sequence[PlannedPackage], link: Sequence[PlannedPackage]
     ) -> None:
-        self.env = env
-        self.owners = Ownership.of(env.records)
-        self.conda, foreign = classify(env, self.owners)
-        # an env read cheaply (metadata=False) has the metadata of the non-conda ones read here
-        self.foreign = [with_metadata(env.prefix, dist) for dist in foreign]
-        self.fixes = FixCommands(env)
+        self.env = layer.env
+        self.layer = layer
+        self.owners = layer.owners
+        self.foreign = layer.foreign_with_metadata()
+        self.fixes = FixCommands(layer.env)
         self.unlink = {p.name: p for p in unlink}
         self.link = {p.name: p for p in link}
 
@@ -144,7 +165,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 hits = tuple(p for p in package.paths if by_path.get(p) is dist)
             else:
                 hits = ()
-                if package.name not in replaced and dist.key not in _keys_of(package, plan.owners):
+                if package.name not in replaced and dist.key not in plan.layer.keys_of(package):
                     continue
             if package.paths is not None and not hits:
                 continue
@@ -184,12 +205,12 @@ def _requirements(plan: _Plan) -> list[Impact]:
     markers = python.marker_environment() if python else None
     provided: dict[str, PlannedPackage] = {}
     for package in plan.link.values():
-        for key in _keys_of(package, plan.owners):
+        for key in plan.layer.keys_of(package):
             provided.setdefault(key, package)
     removed: dict[str, PlannedPackage] = {}
     for package in plan.unlink.values():
         if package.name not in plan.link:
-            for key in _keys_of(package, plan.owners):
+            for key in plan.layer.keys_of(package):
                 removed.setdefault(key, package)
     impacts = []
     for dist in plan.foreign:
@@ -261,10 +282,17 @@ def _python_change(plan: _Plan) -> list[Impact]:
 
 
 def impact(
-    env: Environment, unlink: Iterable[PlannedPackage], link: Iterable[PlannedPackage]
+    env: Environment,
+    unlink: Iterable[PlannedPackage],
+    link: Iterable[PlannedPackage],
+    *,
+    layer: PipLayer | None = None,
 ) -> list[Impact]:
-    """What linking *link* and unlinking *unlink* in *env* does to its non-conda packages."""
-    plan = _Plan(env, list(unlink), list(link))
+    """What linking *link* and unlinking *unlink* in *env* does to its non-conda packages.
+
+    *layer* is :class:`PipLayer` of *env* when the caller keeps one (built here otherwise).
+    """
+    plan = _Plan(layer if layer is not None else PipLayer(env), list(unlink), list(link))
     if not plan.foreign:
         return []
     impacts = _overwrites(plan) + _requirements(plan) + _python_change(plan)
@@ -278,14 +306,14 @@ def impact(
     return unique
 
 
-def risk_line(env: Environment) -> str | None:
+def risk_line(env: Environment, *, layer: PipLayer | None = None) -> str | None:
     """One line for the start of a conda command in an env pip has touched; None when clean.
 
     Cheap on purpose: it works on an env read with ``metadata=False`` (ownership from
     dist-info directories plus the few metadata hashes :func:`classify` checks).
     """
-    owners = Ownership.of(env.records)
-    _, foreign = classify(env, owners)
+    layer = layer if layer is not None else PipLayer(env)
+    owners, foreign = layer.owners, layer.foreign
     if not foreign:
         return None
     details = f"Details: conda pipguard status {FixCommands(env).target}"

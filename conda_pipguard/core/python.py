@@ -5,13 +5,17 @@ env whose Python cannot run here and costs no subprocess in a hook:
 
 * POSIX: ``lib/pythonX.Y`` (``lib/pythonX.Yt`` for a free-threaded build), site-packages below it;
 * Windows: ``Lib`` and ``Lib/site-packages``, scripts in ``Scripts``;
-* ``python_site_packages_path`` in the record, when the package sets it, wins for site-packages.
+* ``python_site_packages_path`` in the record, when the package sets it, wins for site-packages,
+  unless it leads out of the prefix (absolute, ``..``, or through a symlink): then it is ignored,
+  and reported as ``ignored_site_packages``, so that nothing outside the env is scanned.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,8 @@ class PythonLayout:
         site_packages: The ``purelib`` directory.
         scripts: The scripts directory.
         from_record: False when guessed from directories because no python record exists.
+        ignored_site_packages: A ``python_site_packages_path`` that leads out of the prefix,
+            ignored ('' when none).
     """
 
     version: str
@@ -44,6 +50,7 @@ class PythonLayout:
     site_packages: str = ""
     scripts: str = "bin"
     from_record: bool = True
+    ignored_site_packages: str = ""
 
     @classmethod
     def build(
@@ -97,11 +104,14 @@ class PythonLayout:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``python`` object of the JSON contract."""
-        return {
+        data = {
             "version": self.version,
             "site_packages": self.site_packages,
             "stdlib": self.stdlib,
         }
+        if self.ignored_site_packages:
+            data["ignored_site_packages"] = self.ignored_site_packages
+        return data
 
 
 def minor_version(version: str) -> str | None:
@@ -128,21 +138,49 @@ def _is_windows(python: CondaRecord) -> bool:
     return any(file.path.lower() == "python.exe" for file in python.files)
 
 
-def layout_from_records(records: dict[str, CondaRecord]) -> PythonLayout | None:
-    """The layout of the env's Python, from its ``python`` record; None without one."""
+def leaves_prefix(rel: str, prefix: Path | None = None) -> bool:
+    """Whether prefix-relative *rel* leads out of the prefix.
+
+    Lexically (absolute, a drive, ``..``), and with *prefix* also once symlinks are resolved.
+    """
+    path = rel.replace("\\", "/")
+    if not path or path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return True
+    if posixpath.normpath(path).split("/")[0] == "..":
+        return True
+    if prefix is None:
+        return False
+    root = os.path.realpath(prefix)
+    return os.path.commonpath([root, os.path.realpath(Path(prefix) / path)]) != root
+
+
+def layout_from_records(
+    records: dict[str, CondaRecord], prefix: Path | None = None
+) -> PythonLayout | None:
+    """The layout of the env's Python, from its ``python`` record; None without one.
+
+    Args:
+        records: The env's records by name.
+        prefix: The env, to check a ``python_site_packages_path`` also through symlinks.
+    """
     python = records.get("python")
     if python is None:
         return None
     version = minor_version(python.version)
     if version is None:
         return None
-    return PythonLayout.build(
+    site = python.python_site_packages_path
+    layout = PythonLayout.build(
         version,
         full_version=python.version,
         free_threaded=_is_free_threaded(python, records),
         windows=_is_windows(python),
-        site_packages=python.python_site_packages_path,
     )
+    if site is None:
+        return layout
+    if leaves_prefix(site, prefix):
+        return replace(layout, ignored_site_packages=site)
+    return replace(layout, site_packages=site.replace("\\", "/").strip("/"))
 
 
 def layout_from_disk(prefix: Path) -> PythonLayout | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ NOARCH_SITE_PACKAGES = "site-packages/"
 NOARCH_SCRIPTS = "python-scripts/"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # tens of thousands per env: no per-instance dict
 class RecordFile:
     """One file a conda package linked into the prefix.
 
@@ -39,11 +40,14 @@ class RecordFile:
         sha256: The content conda expects on disk, or None when it cannot be known (no hash in
             the record, byte code, or a prefix-replaced file without ``sha256_in_prefix``).
         path_type: ``hardlink``, ``softlink``, ``directory``, ``pyc_file``, ...
+        size: Bytes conda expects on disk (``size_in_bytes``), or None when unknown or when
+            the prefix was replaced in the file.
     """
 
     path: str
     sha256: str | None = None
     path_type: str = "hardlink"
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,27 +140,57 @@ class PathMapper:
         return path
 
 
+#: Path types whose content conda does not vouch for by hash.
+_UNHASHED = frozenset(("pyc_file", "directory", "softlink"))
+
+
 def _record_files(
     raw: dict[str, Any], noarch: str | None, mapper: PathMapper
 ) -> tuple[RecordFile, ...]:
+    # The hot loop of every read (tens of thousands of entries per env): plain string work,
+    # the noarch mapping inlined, no per-entry call.
+    remap = noarch == "python" and mapper.site_packages is not None
+    site = f"{mapper.site_packages}/"
+    scripts = f"{mapper.scripts}/"
     by_path: dict[str, RecordFile] = {}
     paths_data = raw.get("paths_data")
-    entries = paths_data.get("paths", []) if isinstance(paths_data, dict) else []
-    for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("_path"), str):
+    entries = paths_data.get("paths") if isinstance(paths_data, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict):
             continue
-        path = mapper(entry["_path"], noarch)
-        path_type = str(entry.get("path_type") or "hardlink")
-        sha = entry.get("sha256_in_prefix")
-        if sha is None and not entry.get("prefix_placeholder"):
-            sha = entry.get("sha256")
-        if path_type in ("pyc_file", "directory", "softlink"):
+        path = entry.get("_path")
+        if not isinstance(path, str):
+            continue
+        if "\\" in path:
+            path = path.replace("\\", "/")
+        if remap:
+            if path.startswith(NOARCH_SITE_PACKAGES):
+                path = site + path[len(NOARCH_SITE_PACKAGES) :]
+            elif path.startswith(NOARCH_SCRIPTS):
+                path = scripts + path[len(NOARCH_SCRIPTS) :]
+        path_type = entry.get("path_type") or "hardlink"
+        if path_type in _UNHASHED:
             sha = None
-        by_path[path] = RecordFile(path, sha if isinstance(sha, str) else None, path_type)
-    for name in raw.get("files") or ():
+        else:
+            sha = entry.get("sha256_in_prefix")
+            if sha is None and not entry.get("prefix_placeholder"):
+                sha = entry.get("sha256")
+            if not isinstance(sha, str):
+                sha = None
+        size = entry.get("size_in_bytes")
+        if path_type != "hardlink" or entry.get("prefix_placeholder") or not isinstance(size, int):
+            size = None
+        by_path[path] = RecordFile(path, sha, str(path_type), size)
+    files = raw.get("files")
+    for name in files if isinstance(files, list) else ():
         if not isinstance(name, str):
             continue
-        path = mapper(name, noarch)
+        path = name.replace("\\", "/") if "\\" in name else name
+        if remap:
+            if path.startswith(NOARCH_SITE_PACKAGES):
+                path = site + path[len(NOARCH_SITE_PACKAGES) :]
+            elif path.startswith(NOARCH_SCRIPTS):
+                path = scripts + path[len(NOARCH_SCRIPTS) :]
         if path not in by_path:
             pyc = path.endswith((".pyc", ".pyo"))
             by_path[path] = RecordFile(path, None, "pyc_file" if pyc else "hardlink")
@@ -198,6 +232,23 @@ def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
     )
 
 
+def _json_names(meta: Path) -> list[str]:
+    with os.scandir(meta) as entries:
+        return sorted(entry.name for entry in entries if entry.name.endswith(".json"))
+
+
+def _decode(meta: Path, name: str) -> Any:
+    """The decoded record ``conda-meta/<name>``, or the :class:`RecordProblem` of reading it."""
+    rel = f"conda-meta/{name}"
+    try:
+        with open(os.path.join(meta, name), "rb") as handle:
+            return json.loads(handle.read())
+    except OSError as err:
+        return RecordProblem(rel, f"cannot be read: {err.strerror or err}")
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: nesting
+        return RecordProblem(rel, f"is not valid JSON: {err}")
+
+
 def load_raw_records(prefix: Path) -> tuple[dict[str, Any], list[RecordProblem]]:
     """Decode every ``conda-meta/*.json`` record of *prefix*.
 
@@ -208,17 +259,64 @@ def load_raw_records(prefix: Path) -> tuple[dict[str, Any], list[RecordProblem]]
     meta = conda_meta_dir(prefix)
     raws: dict[str, Any] = {}
     problems: list[RecordProblem] = []
-    with os.scandir(meta) as entries:
-        names = sorted(entry.name for entry in entries if entry.name.endswith(".json"))
-    for name in names:
-        rel = f"conda-meta/{name}"
-        try:
-            raws[rel] = json.loads((meta / name).read_bytes())
-        except OSError as err:
-            problems.append(RecordProblem(rel, f"cannot be read: {err.strerror or err}"))
-        except (ValueError, UnicodeDecodeError) as err:
-            problems.append(RecordProblem(rel, f"is not valid JSON: {err}"))
+    for name in _json_names(meta):
+        raw = _decode(meta, name)
+        if isinstance(raw, RecordProblem):
+            problems.append(raw)
+        else:
+            raws[f"conda-meta/{name}"] = raw
     return raws, problems
+
+
+def read_all_records(
+    prefix: Path, mapper: PathMapper
+) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
+    """Decode and parse every ``conda-meta/*.json`` record of *prefix*, one at a time.
+
+    The same records and problems as :func:`load_raw_records` then :func:`read_records`, but no
+    more than one decoded record is alive at a time: the decoded JSON of an env weighs several
+    times its parsed records (a quarter of a GB at 10,000 records).
+
+    Raises:
+        NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.
+    """
+    meta = conda_meta_dir(prefix)
+    records: list[CondaRecord] = []
+    unreadable: list[RecordProblem] = []
+    invalid: list[RecordProblem] = []
+    for name in _json_names(meta):
+        raw = _decode(meta, name)
+        if isinstance(raw, RecordProblem):
+            unreadable.append(raw)
+            continue
+        try:
+            records.append(parse_record(raw, f"conda-meta/{name}", mapper))
+        except ValueError as err:
+            invalid.append(RecordProblem(f"conda-meta/{name}", f"is not a package record: {err}"))
+    return tuple(records), [*unreadable, *invalid]
+
+
+def read_named_records(prefix: Path, names: Iterable[str]) -> dict[str, CondaRecord]:
+    """The records of the packages *names* only, by name (noarch paths left package-relative).
+
+    The cheap read of the post-transaction hook, which needs the python record and nothing else:
+    record files are picked by their ``name-version-build.json`` name, then checked.
+    Unreadable records are skipped (the full read reports them).
+    """
+    wanted = set(names)
+    meta = conda_meta_dir(prefix)
+    found: dict[str, CondaRecord] = {}
+    for name in _json_names(meta):
+        if name.rsplit("-", 2)[0] not in wanted:
+            continue
+        raw = _decode(meta, name)
+        try:
+            record = parse_record(raw, f"conda-meta/{name}", PathMapper(None))
+        except ValueError:  # includes a RecordProblem, which is not a dict
+            continue
+        if record.name in wanted:
+            found[record.name] = record
+    return found
 
 
 def read_records(

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
-from .findings import Severity
+from .findings import Severity, count_of
 
 _COLOURS = {
     Severity.ERROR: "31",
@@ -40,8 +40,9 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
     lines = [f"{title}: {_paint(diagnosis.verdict, diagnosis.verdict, colour)}"]
     python = f"Python {env.python.version}" if env.python else "no Python"
     lines.append(
-        f"  {python}, {len(env.records)} conda packages, {len(env.distributions)} Python "
-        f"distributions ({len(analysis.non_conda)} not from conda), "
+        f"  {python}, {count_of(len(env.records), 'conda package')}, "
+        f"{count_of(len(env.distributions), 'Python distribution')} "
+        f"({len(analysis.non_conda)} not from conda), "
         f"pip lock: {diagnosis.marker.state}"
         + (
             f" (bypassed by {', '.join(diagnosis.marker.bypassed_by)})"
@@ -56,6 +57,7 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
             f"  soft-lock pins out of date: {', '.join(stale)}; "
             f"refresh them: conda pipguard mark --soft {env.target_flag}"
         )
+    lines += [f"  soft lock: {line}" for line in (soft.overrides if soft is not None else ())]
     width = max((len(f.kind) for f in analysis.findings), default=0)
     for finding in analysis.findings:
         level = _paint(f"{finding.level!s:<7}", finding.level, colour)

@@ -18,7 +18,7 @@ class PipguardVerify(Action):
     def verify(self) -> Exception | None:
         """Return a block in ``block`` mode; warn in ``warn`` mode."""
         self._verified = True
-        return never_break_conda("pre-transaction")(verify_transaction)(self)
+        return never_break_conda("pre-transaction", fail_closed="return")(verify_transaction)(self)
 
     def execute(self) -> None:
         """Nothing to do: this action only verifies."""
@@ -39,7 +39,10 @@ class PipguardLocks(Action):
 
     def execute(self) -> None:
         """Move or refresh the locks; never raises (a raise here would roll conda back)."""
-        never_break_conda("post-transaction")(keep_locks_right)(self)
+        never_break_conda("post-transaction", fail_closed=None)(keep_locks_right)(self)
+        from .evidence import after_transaction  # drop copies of records conda relinked
+
+        never_break_conda("post-transaction", fail_closed=None)(after_transaction)(self)
 
     def reverse(self) -> None:
         """Nothing to undo: :meth:`execute` never raises."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
-from ..core.findings import Severity
+from ..core.findings import Severity, count_of
 from ..core.repair import RepairError, build_plan, render_plan
 from .matcher import conda_matcher
 
@@ -50,12 +50,13 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
         names = ", ".join(f"{f.distribution or f.location} ({f.kind})" for f in findings[:_SHOWN])
         more = f" and {len(findings) - _SHOWN} more" if len(findings) > _SHOWN else ""
         return (
-            f"{ok_mark} {len(analysis.non_conda)} Python packages did not come from conda, and "
+            f"{ok_mark} {count_of(len(analysis.non_conda), 'Python package')} did not come from "
+            f"conda, and "
             f"none of them replaced conda's: {names}{more}.\n"
         )
     lines = [
         f"{x_mark} Python packages from pip damage conda's ({diagnosis.verdict}): "
-        f"{len(problems)} problems.\n"
+        f"{count_of(len(problems), 'problem')}.\n"
     ]
     shown = findings if verbose else problems[:_SHOWN]
     for finding in shown:
@@ -75,7 +76,7 @@ def check(prefix: str, verbose: bool) -> None:
     """The health check's action: print the compact report for *prefix*."""
     ok_mark, x_mark = _marks()
     report = render_check(_scan(prefix), verbose=verbose, ok_mark=ok_mark, x_mark=x_mark)
-    sys.stdout.write(report + "\n")
+    sys.stdout.write("\n" + report + "\n")  # apart from conda's own lines above
 
 
 def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) -> int:

@@ -25,3 +25,10 @@ class PipguardBlocked(CondaError):
 
     The message lists what would break and ends with the commands that let the user go on.
     """
+
+
+class PipguardSettingError(CondaError):
+    """A ``pipguard_`` setting has a value conda-pipguard cannot act on; the command is refused.
+
+    The message is one line naming the valid values.
+    """

@@ -14,9 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..core.diagnosis import diagnose
-from ..core.export import EnvironmentSpec, export_spec, render_yaml
-
 NAME = "pipguard-yaml"
 ALIASES = ("pipguard",)
 DESCRIPTION = "environment.yml without the packages pip put over conda's (conda-pipguard)"
@@ -31,6 +28,9 @@ def _name(env: Any) -> str | None:
 
 def export(env: Any) -> str:
     """Render conda's ``Environment`` model as conda-pipguard's environment.yml."""
+    from ..core.diagnosis import diagnose
+    from ..core.export import EnvironmentSpec, export_spec, render_yaml
+
     prefix = getattr(env, "prefix", None)
     if prefix and (Path(prefix) / "conda-meta").is_dir():
         result = export_spec(diagnose(prefix, _name(env)))

@@ -6,8 +6,10 @@
 * post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
   current) and auto-mark per settings.
 
-Every hook is wrapped by :func:`never_break_conda`; only ``block`` mode raises, on purpose.
-The transaction ``Action`` classes live in :mod:`.actions` (they subclass conda's ``Action``).
+The first three share one read of the env (:mod:`.envcache`); the last reads only what a lock
+of ours or auto-marking needs. Every hook is wrapped by :func:`never_break_conda`: one warning
+line per command on failure, a refusal in ``block`` mode. The transaction ``Action`` classes
+live in :mod:`.actions` (they subclass conda's ``Action``).
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.impact import Impact, PlannedPackage, impact, risk_line
-from ..core.marker import has_hard_marker
-from . import settings
-from .safety import never_break_conda, say
+from ..core.locks.marker import has_hard_marker
+from . import envcache, settings
+from .safety import never_break_conda, new_command, say
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ..core.environment import Environment
+    from ..core.python import PythonLayout
 
 #: Commands that can run conda's own pip step (an environment file with a ``pip:`` section).
 PIP_STEP_COMMANDS = frozenset({"create", "env_create", "env_update", "update", "install"})
@@ -36,36 +39,33 @@ _reported: set[tuple[str | None, str | None]] = set()
 _saved_environ: dict[str, str | None] = {}
 
 
-def _target_env(*, metadata: bool = True) -> Environment | None:
+def _target_prefix() -> str:
     from conda.base.context import context
 
-    from ..core.environment import load_environment
-
-    prefix = Path(context.target_prefix)
-    if not (prefix / "conda-meta").is_dir():
-        return None
-    return load_environment(prefix, _env_name(prefix), include_user_site=False, metadata=metadata)
-
-
-def _env_name(prefix: Path) -> str | None:
-    from .context import target_of
-
-    return target_of(prefix).name
+    return context.target_prefix
 
 
 # -- pre-command ------------------------------------------------------------------------------
 
 
-@never_break_conda("pre-command")
 def pre_command(command: str) -> None:
+    """Start of a conda command that changes an env: a fresh read, then the risk line."""
+    new_command()
+    envcache.forget()
+    _reported.clear()
+    _pre_command(command)
+
+
+@never_break_conda("pre-command")
+def _pre_command(command: str) -> None:
     """Warn once before conda starts solving for an env pip has touched."""
     _keep_pip_step_working(command)
     if settings.mode() == "off":
         return
-    env = _target_env(metadata=False)
-    if env is None:
+    layer = envcache.layer_of(_target_prefix())
+    if layer is None:
         return
-    line = risk_line(env)
+    line = risk_line(layer.env, layer=layer)
     if line:
         say([line])
 
@@ -88,7 +88,7 @@ def _keep_pip_step_working(command: str) -> None:
         os.environ[name] = "1"
 
 
-@never_break_conda("post-command")
+@never_break_conda("post-command", fail_closed=None)
 def post_command(command: str) -> None:
     """Restore the variables :func:`_keep_pip_step_working` set."""
     while _saved_environ:
@@ -143,10 +143,11 @@ def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterab
     mode = settings.mode()
     if mode == "off":
         return
-    env = _target_env(metadata=False)
-    if env is None:
+    layer = envcache.layer_of(_target_prefix())
+    if layer is None:
         return
-    impacts = impact(env, planned(unlink_precs), planned(link_precs))
+    env = layer.env
+    impacts = impact(env, planned(unlink_precs), planned(link_precs), layer=layer)
     if not impacts:
         return
     _reported.update((item.distribution, item.conda_package) for item in impacts)
@@ -179,12 +180,10 @@ def verify_transaction(action: Any) -> Exception | None:
     mode = settings.mode()
     if mode == "off":
         return None
-    prefix = Path(action.target_prefix)
-    if not (prefix / "conda-meta").is_dir():
+    layer = envcache.layer_of(action.target_prefix)
+    if layer is None:
         return None
-    from ..core.environment import load_environment
-
-    env = load_environment(prefix, _env_name(prefix), include_user_site=False, metadata=False)
+    env = layer.env
     site = (action.transaction_context or {}).get("target_site_packages_short_path")
     if site is None and env.python:
         site = env.python.site_packages
@@ -192,7 +191,9 @@ def verify_transaction(action: Any) -> Exception | None:
     paths = _extracted_paths(link, site)
     impacts = [
         item
-        for item in impact(env, planned(action.unlink_precs or ()), planned(link, paths))
+        for item in impact(
+            env, planned(action.unlink_precs or ()), planned(link, paths), layer=layer
+        )
         if item.kind == "overwrite" and item.paths
     ]
     if not impacts:
@@ -205,31 +206,53 @@ def verify_transaction(action: Any) -> Exception | None:
     return None
 
 
+def _python_now(prefix: Path) -> PythonLayout | None:
+    """The env's Python after the transaction, from its python record alone."""
+    from ..core.python import layout_from_disk, layout_from_records
+    from ..core.records import read_named_records
+
+    layout = layout_from_records(read_named_records(prefix, ("python", "python_abi")), prefix)
+    if layout is None and ((prefix / "python.exe").exists() or (prefix / "bin/python").exists()):
+        layout = layout_from_disk(prefix)
+    return layout
+
+
 def keep_locks_right(action: Any) -> None:
-    """After a transaction: marker where the env's Python looks, soft pins current, auto-mark."""
+    """After a transaction: marker where the env's Python looks, soft pins current, auto-mark.
+
+    An env with no lock of ours and no auto-mark to do is not read at all.
+    """
     from conda.base.context import context
 
-    from ..core.environment import load_environment
-    from ..core.marker import sync_hard_marker, write_marker
-    from ..core.softlock import is_soft_locked, refresh_soft_lock, write_soft_lock
+    from ..core.environment import target_flag
+    from ..core.locks.soft import is_soft_locked
 
-    prefix = Path(action.target_prefix)
+    envcache.forget()  # the transaction changed the env
+    prefix = Path(os.path.abspath(action.target_prefix))
     if not (prefix / "conda-meta").is_dir():
         return
-    env = load_environment(prefix, _env_name(prefix), include_user_site=False)
-    target = env.target_flag
-    actions = list(sync_hard_marker(env.prefix, env.python, target))
-    refreshed = refresh_soft_lock(env.prefix)
-    if refreshed is not None:
-        actions.append(refreshed)
     wanted = settings.auto_mark()
     is_base = os.path.realpath(prefix) == os.path.realpath(context.root_prefix)
-    if env.python is not None and (wanted == "all" or (wanted == "base" and is_base)):
+    auto = wanted == "all" or (wanted == "base" and is_base)
+    hard, soft = has_hard_marker(prefix), is_soft_locked(prefix)
+    if not (hard or soft or auto):
+        return
+    from ..core.locks.marker import sync_hard_marker, write_marker
+    from ..core.locks.soft import refresh_soft_lock, write_soft_lock
+    from .context import target_of
+
+    python = _python_now(prefix)
+    target = target_flag(prefix, target_of(prefix).name)
+    actions = list(sync_hard_marker(prefix, python, target)) if hard else []
+    refreshed = refresh_soft_lock(prefix) if soft else None
+    if refreshed is not None:
+        actions.append(refreshed)
+    if python is not None and auto:
         if settings.auto_mark_soft():
-            if not is_soft_locked(env.prefix):
-                actions.append(write_soft_lock(env.prefix, target))
-        elif not has_hard_marker(env.prefix):
-            actions.append(write_marker(env.prefix, env.python, target))
+            if not soft:
+                actions.append(write_soft_lock(prefix, target))
+        elif not has_hard_marker(prefix):
+            actions.append(write_marker(prefix, python, target))
     changed = [a for a in actions if a.action in ("written", "removed")]
     if changed and context.verbose:
         say([f"conda-pipguard: {a.path}: {a.action} ({a.reason})" for a in changed])

@@ -1,8 +1,10 @@
-"""Never break conda: a failing hook prints one warning line and conda goes on.
+"""Never break conda, never fail open: what a failing hook does.
 
 A hook runs inside every ``conda install``; a bug of ours, a corrupt record or an unreadable
-file must not stop the user's command. Only a deliberate block (:class:`PipguardBlocked`)
-propagates. The traceback is shown at debug verbosity (``-vvv``) only.
+file must not stop the user's command: in ``warn`` mode the first failure of a conda command
+prints one warning line (the traceback at debug verbosity, ``-vvv``) and conda goes on. When the
+user asked for ``block`` (or the mode cannot be read), a failure before the transaction refuses
+it instead, in one line: a guard that cannot check must not let the transaction through.
 """
 
 from __future__ import annotations
@@ -33,30 +35,93 @@ def say(lines: list[str]) -> None:
         sys.stderr.flush()
 
 
-def never_break_conda(hook: str) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
-    """Run a hook so that any failure other than a deliberate block becomes one warning line."""
+#: Per conda command: whether a failure was already reported (one warning line per command).
+_command = {"warned": False}
+
+#: A failure's own text is cut to this many characters; it comes last, after the advice.
+_DETAIL = 300
+
+
+def new_command() -> None:
+    """Start a conda command: its first failure (and only that one) is reported."""
+    _command["warned"] = False
+
+
+def _detail(err: BaseException) -> str:
+    text = " ".join(f"{type(err).__name__}: {err}".split())
+    return text if len(text) <= _DETAIL else text[: _DETAIL - 3] + "..."
+
+
+def _refusal(hook: str, err: BaseException) -> Exception:
+    from .errors import PipguardBlocked
+
+    return PipguardBlocked(
+        f"conda-pipguard refused this transaction (pipguard_mode: block): its {hook} check "
+        "failed, so what the transaction does to pip's packages is unknown. Nothing was "
+        "changed; rerun with CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway. "
+        f"The error: {_detail(err)}"
+    )
+
+
+def never_break_conda(
+    hook: str, *, fail_closed: str | None = "raise"
+) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
+    """Run a hook so that a failure is one warning line per command, or a refusal in block mode.
+
+    Args:
+        hook: The hook's name, for the messages.
+        fail_closed: How the hook refuses in ``block`` mode (or with a mode that cannot be
+            read): ``raise`` the refusal, ``return`` it (conda's ``Action.verify``), or None for
+            hooks that run after the transaction, where refusing would only roll conda back.
+    """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R | None]:
         @functools.wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
-            from .errors import PipguardBlocked
+            from .errors import PipguardBlocked, PipguardSettingError
 
             try:
                 return function(*args, **kwargs)
-            except PipguardBlocked:
-                raise
+            except (PipguardBlocked, PipguardSettingError) as err:
+                if fail_closed == "return":
+                    return err  # type: ignore[return-value]
+                if fail_closed == "raise":
+                    raise
+                refusal: Exception | None = None
+                failure: Exception = err
             except Exception as err:
-                from conda.base.context import context
-
                 log.debug("conda-pipguard %s failed", hook, exc_info=True)
-                if not context.json:
-                    detail = f"{type(err).__name__}: {err}".splitlines()[0][:200]
-                    hint = "" if context.debug else " (run with -vvv for the traceback)"
-                    sys.stderr.write(
-                        f"conda-pipguard: warning: the {hook} check was skipped: {detail}{hint}\n"
-                    )
-                return None
+                refusal = _refusal(hook, err) if fail_closed and _block_intended() else None
+                failure = err
+            if refusal is not None:
+                if fail_closed == "return":
+                    return refusal  # type: ignore[return-value]
+                raise refusal from failure
+            _warn_once(hook, failure)
+            return None
 
         return wrapper
 
     return decorate
+
+
+def _block_intended() -> bool:
+    from . import settings
+
+    try:
+        return settings.block_intended()
+    except Exception:
+        log.debug("conda-pipguard cannot read its mode", exc_info=True)
+        return True
+
+
+def _warn_once(hook: str, err: BaseException) -> None:
+    from conda.base.context import context
+
+    if _command["warned"] or context.json:
+        return
+    _command["warned"] = True
+    hint = "" if context.debug else " (run with -vvv for the traceback)"
+    sys.stderr.write(
+        f"conda-pipguard: warning: the {hook} check was skipped{hint}: {_detail(err)}\n"
+    )

@@ -14,7 +14,7 @@ AUTO_MARK = ("none", "base", "all")
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], bool | str]:
     def validate(value: str) -> bool | str:
-        return value in choices or f"must be one of: {', '.join(choices)}"
+        return str(value).strip().lower() in choices or f"must be one of: {', '.join(choices)}"
 
     return validate
 
@@ -53,14 +53,41 @@ def conda_settings() -> Iterator[CondaSetting]:
 
 def _plugin_setting(name: str, default: object) -> object:
     from conda.base.context import context
+    from conda.common.configuration import ValidationError
 
-    return getattr(context.plugins, name, default)
+    from .errors import PipguardSettingError
+
+    try:
+        return getattr(context.plugins, name, default)
+    except ValidationError as err:  # conda refused the value: so do we, never "off" instead
+        reason = " ".join(str(err).split())
+        raise PipguardSettingError(f"conda-pipguard cannot run: {reason}") from None
 
 
 def mode() -> str:
-    """``warn``, ``block`` or ``off``."""
+    """``warn``, ``block`` or ``off``, read case-insensitively.
+
+    Raises:
+        PipguardSettingError: The value is none of them (a typo must not turn the guard off).
+    """
     value = str(_plugin_setting("pipguard_mode", "warn")).strip().lower()
-    return value if value in MODES else "warn"
+    if value not in MODES:
+        from .errors import PipguardSettingError
+
+        raise PipguardSettingError(
+            f"conda-pipguard cannot run: pipguard_mode is {value!r}; use one of: {', '.join(MODES)}"
+        )
+    return value
+
+
+def block_intended() -> bool:
+    """Whether a failure must refuse the transaction: ``block``, or a mode that cannot be read."""
+    from .errors import PipguardSettingError
+
+    try:
+        return mode() == "block"
+    except PipguardSettingError:
+        return True
 
 
 def auto_mark() -> str:

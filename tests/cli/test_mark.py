@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conda_pipguard.core.softlock import CONSTRAINTS
+from conda_pipguard.core.locks.softfiles import CONSTRAINTS
 from tests.cli.conftest import run, run_json
 from tests.core.test_marker import read_only
 

@@ -61,8 +61,10 @@ def test_duplicate_after_ignore_installed(numpy_env, kit, scan):
     assert kinds(diagnosis) == [("shadowed", "numpy"), ("duplicate", "numpy")]
     duplicate = diagnosis.analysis.findings[1]
     assert "2 copies of numpy" in duplicate.message
-    assert "numpy-2.1.0.dist-info" in duplicate.fix
-    assert "numpy-1.26.4.dist-info" not in duplicate.fix  # conda's copy is not the one to remove
+    assert duplicate.fix == f"conda pipguard fix -p {numpy_env}"
+    # it says which copy goes: not conda's
+    assert "the fix removes numpy 2.1.0 (pip) and keeps conda's" in duplicate.message
+    assert duplicate.details["removes"] == ["lib/python3.11/site-packages/numpy-2.1.0.dist-info"]
 
 
 def test_unsatisfied_requirements_use_the_env_python_markers(numpy_env, kit, scan):
@@ -98,7 +100,7 @@ def test_missing_files_and_pip_uninstall_of_a_conda_package(numpy_env, kit, scan
     finding = scan(numpy_env).analysis.findings[0]
     assert finding.kind == "missing-files"
     assert "pip probably uninstalled it" in finding.message
-    assert "--force-reinstall numpy=1.26.4=0" in finding.fix
+    assert finding.fix == f"conda pipguard fix -p {numpy_env}"
 
 
 def test_stranded_after_a_python_change(numpy_env, kit, scan):

@@ -99,3 +99,28 @@ def test_risk_line_for_pip_only_additions(numpy_channel):
     kit.pip(prefix, "install", "requests")
     line = risk_line(load_environment(prefix, metadata=False))
     assert line.startswith("conda-pipguard: 1 Python package here is from pip (requests)")
+
+
+def test_one_layer_serves_every_check_with_the_same_answers(touched):
+    """The guard reads once and asks several questions; the answers must not depend on it."""
+    from conda_pipguard.core.impact import PipLayer
+
+    cheap = load_environment(touched.prefix, metadata=False, include_user_site=False)
+    layer = PipLayer(cheap)
+    assert risk_line(cheap, layer=layer) == risk_line(touched)
+    for unlink, link in (([NUMPY_1264], [NUMPY_1265]), ([NUMPY_1264], []), ([], [])):
+        assert impact(cheap, unlink, link, layer=layer) == impact(touched, unlink, link)
+    assert [d.name for d in layer.foreign] == ["numpy"]
+
+
+def test_projects_of_a_package_come_from_the_index(touched):
+    from conda_pipguard.core.impact import PipLayer
+
+    layer = PipLayer(touched)
+    # numpy's record still lists its dist-info (pip replaced the directory's content)
+    assert layer.keys_of(NUMPY_1265) == {"numpy"}
+    # a package the env does not have falls back to its name
+    assert layer.keys_of(PlannedPackage("PyYAML", "6.0", "0")) >= {"pyyaml"}
+    sp = touched.python.site_packages
+    extracted = PlannedPackage("tool", "1.0", "0", (f"{sp}/tool-1.0.dist-info/METADATA",))
+    assert layer.keys_of(extracted) == {"tool"}

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.core.environment import load_environment, read_env_vars
-from conda_pipguard.core.marker import (
+from conda_pipguard.core.locks.marker import (
     MARKER_NAME,
-    MarkerError,
     bypasses,
     is_ours,
     marker_path,
@@ -30,10 +29,18 @@ from conda_pipguard.core.marker import (
     sync_hard_marker,
     write_marker,
 )
+from conda_pipguard.core.locks.results import LockError
 from conda_pipguard.core.python import PythonLayout
 from tests.support.envkit import isolated_env
+from tests.support.pipconf import no_machine_pip_config
 
 TARGET = "-n env"
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_pip_config(monkeypatch):
+    """The machine's global pip configuration never decides a result here."""
+    no_machine_pip_config(monkeypatch)
 
 
 @pytest.fixture
@@ -259,7 +266,7 @@ def test_a_stdlib_dir_resolving_outside_the_prefix_is_refused(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (prefix / "lib" / "python3.99").symlink_to(elsewhere)
-    with pytest.raises(MarkerError, match="resolves outside"):
+    with pytest.raises(LockError, match="resolves outside"):
         write_marker(prefix, PythonLayout.build("3.99"), TARGET)
     assert list(elsewhere.iterdir()) == []
 
@@ -307,7 +314,7 @@ def test_read_only_stdlib_gives_one_clear_line_and_writes_nothing(env):
     layout = layout_of(env)
     stdlib = marker_of(env).parent
     before = sorted(p.name for p in stdlib.iterdir())
-    with read_only(stdlib), pytest.raises(MarkerError) as caught:
+    with read_only(stdlib), pytest.raises(LockError) as caught:
         write_marker(env, layout, TARGET)
     message = str(caught.value)
     assert "\n" not in message
@@ -321,7 +328,7 @@ def test_read_only_stdlib_on_unmark_keeps_the_marker(env):
     layout = layout_of(env)
     write_marker(env, layout, TARGET)
     expected = r"read-only for you.*ask its owner to run: conda pipguard unmark -n env$"
-    with read_only(marker_of(env).parent), pytest.raises(MarkerError, match=expected):
+    with read_only(marker_of(env).parent), pytest.raises(LockError, match=expected):
         remove_marker(env, layout, target=TARGET)
     assert is_ours(marker_of(env).read_text())
 

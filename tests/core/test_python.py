@@ -68,3 +68,19 @@ def test_markers_are_those_of_the_env_python_not_ours():
 
 def test_no_python_record():
     assert layout_from_records({}) is None
+
+
+def test_python_site_packages_path_leading_out_of_the_prefix_is_ignored(tmp_path):
+    for value in ("/usr/lib/python3/dist-packages", "../../lib/site", "lib/../../x", "C:/Py/Lib"):
+        layout = layout_from_records({"python": _python(python_site_packages_path=value)})
+        assert (layout.site_packages, layout.ignored_site_packages) == (
+            "lib/python3.11/site-packages",
+            value,
+        )
+        assert layout.to_dict()["ignored_site_packages"] == value
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "out").symlink_to("/usr/lib")
+    record = {"python": _python(python_site_packages_path="lib/out/site-packages")}
+    assert layout_from_records(record).site_packages == "lib/out/site-packages"  # lexically fine
+    assert layout_from_records(record, tmp_path).ignored_site_packages == "lib/out/site-packages"
+    assert "ignored_site_packages" not in layout_from_records({"python": _python()}).to_dict()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conda_pipguard.core.marker import write_marker
+from conda_pipguard.core.locks.marker import write_marker
 from conda_pipguard.core.repair import build_plan, channel_name, render_plan
 from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.core.test_analysis import ENSUREPIP
@@ -176,17 +176,29 @@ def test_offline_reaches_both_conda_commands(story, numpy_channel, scan):
     assert ["--offline" in step.argv for step in plan.steps] == [True, False, True]
 
 
-def test_no_pip_to_uninstall_with_blocks_the_plan(kit, scan):
+def test_without_pip_the_plan_removes_exactly_the_record_files(kit, scan):
     kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
     kit.wheel("numpy", "2.1.0", NUMPY_2)
     donor = kit.create("donor", ["python", "pip"])
     prefix = kit.create("env", ["python", "numpy"], dialect="conda")
     target = site_packages(prefix)
     kit.pip(donor, "install", "--no-deps", "--upgrade", "--target", target, "numpy==2.1.0")
-    plan = build_plan(scan(prefix))
-    assert plan.steps == ()
-    (blocker,) = plan.blockers
-    assert "no pip to uninstall numpy with" in blocker and f"-p {prefix} pip" in blocker
+    plan = build_plan(scan(prefix), python="/usr/bin/python3")
+    assert plan.blockers == ()
+    assert actions(plan) == ["check", "remove-files", "conda-reinstall"]
+    removal = plan.steps[1]
+    assert removal.argv[:3] == ("/usr/bin/python3", "-I", "-c")
+    assert removal.argv[4] == str(prefix)
+    sp = "lib/python3.11/site-packages"
+    assert {path for path in removal.argv[5:] if not path.endswith(".pyc")} == {
+        f"{sp}/numpy/__init__.py",
+        f"{sp}/numpy/linalg.py",
+        f"{sp}/numpy/_multiarray.so",
+        f"{sp}/numpy/_new_api.py",
+        f"{sp}/numpy-2.1.0.dist-info",
+    }
+    assert "remove numpy 2.1.0 (pip)'s files" in render_plan(plan)
+    assert "Also resolved by these steps:\n    - " in render_plan(plan)
 
 
 @pytest.mark.parametrize(

@@ -13,27 +13,36 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.core.environment import load_environment, read_env_vars
-from conda_pipguard.core.marker import MarkerError
-from conda_pipguard.core.report import render_text
-from conda_pipguard.core.softlock import (
+from conda_pipguard.core.locks.inifile import (
+    add_constraint,
+    effective_constraints,
+    remove_constraint,
+)
+from conda_pipguard.core.locks.pins import parse_pins, pins_for
+from conda_pipguard.core.locks.pipconfig import PipConfigFiles
+from conda_pipguard.core.locks.results import LockError
+from conda_pipguard.core.locks.soft import (
     CONSTRAINTS,
     LEDGER,
-    add_constraint,
     constraint_ref,
-    effective_constraints,
     is_soft_locked,
-    parse_pins,
-    pins_for,
     refresh_soft_lock,
-    remove_constraint,
-    remove_soft_lock,
     write_soft_lock,
 )
+from conda_pipguard.core.locks.softremove import remove_soft_lock
+from conda_pipguard.core.report import render_text
 from tests.conftest import NUMPY_1
 from tests.core.test_marker import read_only, run_uv, uv_binary
 from tests.support.envkit import isolated_env, site_packages
+from tests.support.pipconf import no_machine_pip_config, run_pip_planted
 
 TARGET = "-n story"
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_pip_config(monkeypatch):
+    """The machine's global pip configuration never decides a result here."""
+    no_machine_pip_config(monkeypatch)
 
 
 @pytest.fixture
@@ -47,6 +56,9 @@ def story(numpy_channel):
 
 
 def soft_mark(prefix: Path, **kwargs):
+    """``mark --soft`` that reads no pip configuration of this machine or user, nor its shell."""
+    kwargs.setdefault("environ", {})
+    kwargs.setdefault("pip_files", PipConfigFiles.for_prefix(prefix, {}, global_dirs=[]))
     return write_soft_lock(prefix, TARGET, **kwargs)
 
 
@@ -146,7 +158,7 @@ def test_same_version_force_reinstall_from_pypi_passes_and_status_catches_it(
 
 
 def test_hard_and_soft_together_hold_even_against_break_system_packages(numpy_channel, story):
-    from conda_pipguard.core.marker import write_marker
+    from conda_pipguard.core.locks.marker import write_marker
 
     kit, prefix = numpy_channel, story
     soft_mark(prefix)
@@ -250,7 +262,7 @@ def test_unmark_after_the_user_edited_takes_out_only_our_part(numpy_channel, sto
     assert "conda-meta/state was edited after mark" in action.reason
     assert pip_conf.read_text() == "\n[global]\ntimeout = 5\n"
     assert json.loads(state.read_text()) == {"env_vars": {"FOO": "bar"}}
-    listed = kit.pip(prefix, "config", "list").stdout
+    listed = run_pip_planted(prefix, None, "config", "list", home=kit.home).stdout
     assert "global.timeout='5'" in listed
     assert "constraint" not in listed
 
@@ -290,14 +302,14 @@ def test_dry_run_changes_nothing(story):
 def test_an_unreadable_pip_conf_or_state_stops_before_writing_anything(story):
     (story / "pip.conf").write_text("[install]\nconstraint = a\nconstraint = b\n")
     before = tree(story)
-    with pytest.raises(MarkerError, match="pip cannot read it either"):
+    with pytest.raises(LockError, match="pip cannot read it either"):
         soft_mark(story)
     assert tree(story) == before
 
     (story / "pip.conf").unlink()
     (story / "conda-meta" / "state").write_text("[not json")
     before = tree(story)
-    with pytest.raises(MarkerError, match="not what `conda env config vars` writes"):
+    with pytest.raises(LockError, match="not what `conda env config vars` writes"):
         soft_mark(story)
     assert tree(story) == before
 
@@ -305,7 +317,7 @@ def test_an_unreadable_pip_conf_or_state_stops_before_writing_anything(story):
 def test_a_failure_half_way_rolls_everything_back(story):
     before = tree(story)
     # pip.conf and the constraints are written before conda-meta/state, which fails here
-    with read_only(story / "conda-meta"), pytest.raises(MarkerError) as caught:
+    with read_only(story / "conda-meta"), pytest.raises(LockError) as caught:
         soft_mark(story)
     assert str(story / "conda-meta" / "state") in str(caught.value)
     assert "conda pipguard mark --soft -n story" in str(caught.value)
@@ -330,6 +342,7 @@ def test_status_json_and_refresh_after_a_conda_transaction(numpy_channel, story,
         "pins": 3,
         "stale_pins": [],
         "unpinned": [],
+        "overrides": [],
     }
 
     kit.install(prefix, ["numpy=1.26.5", "tqdm"], dialect="conda")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conda_pipguard.core.softlock import CONSTRAINTS
+from conda_pipguard.core.locks.softfiles import CONSTRAINTS
 from tests.conftest import NUMPY_1
 from tests.guard.conftest import requires_conda
 from tests.support.envkit import other_python

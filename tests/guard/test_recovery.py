@@ -199,14 +199,15 @@ def test_doctor_lists_the_check_and_its_findings(conda_envs, story):
     out, _, code = conda_envs.cli("doctor", "-p", story, *only)
     assert code in (0, None)  # conda < 26.1 returns None
     assert f"Environment Health Report for: {story}" in out
-    assert "❌ Python packages from pip damage conda's (broken): 2 problems." in out
+    # a blank line sets the block apart from conda's own lines above it
+    assert "\n\n❌ Python packages from pip damage conda's (broken): 2 problems." in out
     assert "error   shadowed: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4" in out
     assert "error   conda-dependency-broken: conda's scipy 1.11.4 requires numpy" in out
     assert f"conda pipguard fix -p {story}" in out
 
     clean = conda_envs.create("python", "pip")
     out, _, _ = conda_envs.cli("doctor", "-p", clean, *only)
-    assert "✅ Every Python package in this environment came from conda." in out
+    assert "\n\n✅ Every Python package in this environment came from conda." in out
 
 
 def test_doctor_fix_runs_the_plan_after_confirmation(conda_envs, story):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from tests.guard.conftest import requires_conda
 
@@ -33,6 +34,9 @@ def test_user_story_through_conda(conda_envs, story):
     # conda package whose dist-info pip replaced. The diagnosis must not depend on it.
     conda_envs.cli("list", "-p", story)
     assert not list((story / "conda-meta").glob("numpy-1.26.4-*.json")), "conda kept the record"
+    # without the copy the pre-command keeps (as when conda list ran before the plugin was
+    # installed), only conda-meta/history is left; see tests/guard/test_evidence.py for the copy
+    shutil.rmtree(story / "conda-meta" / ".pipguard-records")
     out, _, code = status(conda_envs, story, "--json", "--fail-on", "error")
     data = json.loads(out)
     assert [f["kind"] for f in data["findings"]] == ["shadowed", "conda-dependency-broken"]

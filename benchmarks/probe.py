@@ -1,0 +1,106 @@
+"""In-process cost of the guard's checks on one env; run by ``run.py`` in a fresh process.
+
+``python benchmarks/probe.py PREFIX --plan JSON [--rounds N] [--no-conda]`` prints JSON: the
+median seconds of the pre-command check (the env's one read), of the post-solve impact of the
+plan right after it (sharing that read, as in a conda command) and of the post-solve alone.
+Through conda's hooks when conda is importable, else through the core functions they call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def probe(
+    prefix: str, plan: list[list[str]], rounds: int, with_conda: bool = True
+) -> dict[str, float]:
+    """Time the pre-command check and the post-solve impact inside this process."""
+    from types import SimpleNamespace
+
+    unlink = [SimpleNamespace(name=n, version=v, build=b, noarch=None) for n, v, b in plan]
+    link = [SimpleNamespace(name=n, version="99.0", build=b, noarch=None) for n, v, b in plan]
+    try:
+        if not with_conda:
+            raise ImportError("--no-conda")
+        from argparse import Namespace
+
+        from conda.base.context import reset_context
+
+        reset_context((), argparse_args=Namespace(prefix=prefix, json=False, quiet=False))
+        from conda_pipguard.guard import hooks
+
+        def pre() -> None:
+            hooks.pre_command("install")
+
+        def post() -> None:
+            hooks.post_solve("repodata.json", unlink, link)
+
+        try:
+            from conda_pipguard.guard.envcache import forget
+        except ImportError:  # before the shared read existed
+
+            def forget() -> None:
+                pass
+
+        via = "conda hooks"
+    except ImportError:
+        from conda_pipguard.core.environment import load_environment
+        from conda_pipguard.core.impact import PlannedPackage, impact, risk_line
+
+        def pre() -> None:
+            risk_line(load_environment(prefix, metadata=False, include_user_site=False))
+
+        def post() -> None:
+            env = load_environment(prefix, metadata=False, include_user_site=False)
+            impact(
+                env,
+                [PlannedPackage(*p) for p in plan],
+                [PlannedPackage(p[0], "99.0", p[2]) for p in plan],
+            )
+
+        def forget() -> None:
+            pass
+
+        via = "core functions"
+    samples: dict[str, list[float]] = {"pre-command": [], "post-solve": [], "post-solve alone": []}
+    for _ in range(rounds):
+        forget()
+        t0 = time.perf_counter()
+        pre()
+        t1 = time.perf_counter()
+        post()
+        t2 = time.perf_counter()
+        forget()
+        t3 = time.perf_counter()
+        post()
+        t4 = time.perf_counter()
+        samples["pre-command"].append(t1 - t0)
+        samples["post-solve"].append(t2 - t1)
+        samples["post-solve alone"].append(t4 - t3)
+    result: dict[str, object] = {k: statistics.median(v) for k, v in samples.items()}
+    result["via"] = via
+    return result  # type: ignore[return-value]
+
+
+def main() -> int:
+    """Parse the arguments, print the medians as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prefix")
+    parser.add_argument("--plan", required=True, help="[[name, version, build], ...]")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-conda", action="store_true", help="Time the core functions.")
+    args = parser.parse_args()
+    result = probe(args.prefix, json.loads(args.plan), args.rounds, not args.no_conda)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The soft lock compared with what conda owns now and with what pip and uv would apply (read-only).
+
+Two ways it can fail to do what the user expects, both reported by ``status``:
+
+* something **bypasses** it: a variable or a configuration file that replaces our constraint;
+* it **overrides** a cap already in force: pip keeps one ``constraint`` value, so a global or
+  user configuration (or shell variable) that gained a constraint after ``mark --soft`` is
+  silently replaced by the env's pip.conf; and a constraints file the lock kept listing that no
+  longer exists makes every ``pip install`` fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from packaging.utils import canonicalize_name
+
+from ..distributions import Distribution
+from .condavars import ENV_VAR_NAMES
+from .pins import parse_pins
+from .pipconfig import PipConfig, PipConfigFiles, config_basename
+from .results import LockError
+from .softfiles import (
+    CONSTRAINTS,
+    is_soft_locked,
+    names_ours,
+    pip_conf_names_ours,
+    read_ledger,
+    site_text,
+    without_ours,
+)
+from .writer import inside, read_bytes
+
+
+@dataclass(frozen=True)
+class SoftLockStatus:
+    """The soft lock of an environment, for ``status``.
+
+    Attributes:
+        constraints: Prefix-relative path of the constraints file.
+        pins: How many pins it holds.
+        stale_pins: Pins that no longer match what conda installed, with the reason.
+        unpinned: Distributions conda owns that have no pin (``name version``).
+        bypassed_by: What makes pip or uv ignore the pins.
+        overrides: Caps in force that the soft lock replaces, or that it names and are gone.
+    """
+
+    constraints: str
+    pins: int = 0
+    stale_pins: tuple[str, ...] = ()
+    unpinned: tuple[str, ...] = ()
+    bypassed_by: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys the soft lock adds to the ``marker`` JSON object."""
+        return {
+            "constraints": self.constraints,
+            "pins": self.pins,
+            "stale_pins": list(self.stale_pins),
+            "unpinned": list(self.unpinned),
+            "overrides": list(self.overrides),
+        }
+
+
+def _bypasses(
+    prefix: Path,
+    files: PipConfigFiles,
+    config: PipConfig,
+    merged: Mapping[str, str],
+    env_vars: Mapping[str, str],
+) -> list[str]:
+    found = []
+    setting = config.setting("constraint")
+    if not files.disabled and not any(names_ours(t, prefix) for t in setting.tokens):
+        if pip_conf_names_ours(prefix):
+            found.append(
+                f"pip configuration {setting.source} replaces the constraint of {config_basename()}"
+            )
+        else:
+            found.append(f"{config_basename()} no longer names {CONSTRAINTS}")
+    for name in ENV_VAR_NAMES:
+        value = merged.get(name)
+        where = " (conda env config vars)" if name in env_vars else ""
+        if value is None and name == "UV_CONSTRAINT":
+            found.append("UV_CONSTRAINT is not set (uv ignores pip.conf)")
+        elif value is not None and not any(names_ours(t, prefix) for t in value.split()):
+            found.append(f"{name}{where} does not name {CONSTRAINTS}")
+    if files.disabled and not any(
+        names_ours(t, prefix) for t in merged.get("PIP_CONSTRAINT", "").split()
+    ):
+        found.append(f"PIP_CONFIG_FILE={os.devnull}")
+    return found
+
+
+def _missing(token: str) -> bool:
+    """Whether a ``constraint`` token names a local file that does not exist."""
+    url = urlparse(token)
+    if url.scheme in ("http", "https"):
+        return False
+    path = url.path if url.scheme == "file" else token
+    return not os.path.exists(path)
+
+
+def _overrides(
+    prefix: Path,
+    files: PipConfigFiles,
+    config: PipConfig,
+    environ: Mapping[str, str],
+    env_vars: Mapping[str, str],
+    target: str,
+) -> list[str]:
+    found = []
+    fix = f"keep it: conda pipguard mark --soft {target}"
+    ledger = read_ledger(prefix) or {}
+    entry = ledger.get("pip_conf") if isinstance(ledger.get("pip_conf"), dict) else {}
+    now = config.setting("constraint")
+    base = without_ours(prefix, site_text(prefix), entry.get("added_lines", ()))
+    before = PipConfig.load(files, site_text=base or "").setting("constraint")
+    # an activated PIP_CONSTRAINT replaces pip.conf; unless the shell set its own, it must
+    # list what the configuration gave
+    pip_var = env_vars.get("PIP_CONSTRAINT", "").split()
+    shell_var = environ.get("PIP_CONSTRAINT")
+    check_var = any(names_ours(t, prefix) for t in pip_var) and (
+        not shell_var or shell_var.split() == pip_var
+    )
+    for token in before.tokens:
+        if names_ours(token, prefix):
+            continue
+        places = [config_basename()] if now.kind == "site" and token not in now.tokens else []
+        places += ["PIP_CONSTRAINT"] if check_var and token not in pip_var else []
+        if places:
+            found.append(
+                f"constraint {token} of {before.source} is overridden by the soft lock's "
+                f"{' and '.join(places)}; {fix}"
+            )
+    for name in ENV_VAR_NAMES:
+        shell, activated = environ.get(name), env_vars.get(name)
+        if shell and activated and any(t not in activated.split() for t in shell.split()):
+            found.append(
+                f"{name} of this shell ({shell}) is replaced by the soft lock's on activation; "
+                f"{fix}"
+            )
+    named = [*now.tokens, *(t for name in ENV_VAR_NAMES for t in env_vars.get(name, "").split())]
+    for token in dict.fromkeys(named):
+        if not names_ours(token, prefix) and _missing(token):
+            found.append(
+                f"constraints file {token} that the soft lock keeps naming does not exist: "
+                "pip and uv refuse every install"
+            )
+    return found
+
+
+def soft_lock_status(
+    prefix: Path,
+    conda_distributions: Iterable[Distribution],
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_vars: Mapping[str, str] | None = None,
+    pip_files: PipConfigFiles | None = None,
+) -> SoftLockStatus | None:
+    """The soft lock of *prefix* compared with what conda owns now; None when not soft-locked.
+
+    Args:
+        prefix: The environment.
+        conda_distributions: The distributions conda owns (``Analysis.conda_distributions``).
+        environ: The process environment (default: ``os.environ``).
+        env_vars: The env's ``conda env config vars``.
+        pip_files: Where pip reads its configuration (default: where it would with *environ*
+            and the env vars).
+    """
+    if not is_soft_locked(prefix):
+        return None
+    try:
+        data = read_bytes(inside(prefix, CONSTRAINTS))
+    except LockError:
+        data = None
+    pins = parse_pins(data.decode("utf-8", errors="replace")) if data else []
+    conda = {canonicalize_name(d.name): d for d in conda_distributions}
+    stale = []
+    for pin in pins:
+        dist = conda.get(pin.key)
+        if dist is None:
+            stale.append(f"{pin.requirement} (not a conda-owned distribution any more)")
+        elif dist.version != pin.version:
+            stale.append(f"{pin.requirement} (conda has {dist.version})")
+    pinned = {pin.key for pin in pins}
+    unpinned = [f"{d.name} {d.version}" for key, d in sorted(conda.items()) if key not in pinned]
+    environ = os.environ if environ is None else environ
+    env_vars = env_vars or {}
+    merged = {**environ, **env_vars}
+    files = pip_files or PipConfigFiles.for_prefix(prefix, merged)
+    config = PipConfig.load(files)
+    target = str((read_ledger(prefix) or {}).get("target") or f"-p {prefix}")
+    bypassed = _bypasses(prefix, files, config, merged, env_vars)
+    overrides = _overrides(prefix, files, config, environ, env_vars, target)
+    return SoftLockStatus(
+        CONSTRAINTS, len(pins), tuple(stale), tuple(unpinned), tuple(bypassed), tuple(overrides)
+    )

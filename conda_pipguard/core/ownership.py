@@ -1,0 +1,154 @@
+"""Who owns what: conda records own the paths they list, and the distributions linked there.
+
+A distribution on disk belongs to conda when its metadata directory is among the files of a conda
+record *and* the metadata files conda recorded hashes for are still the ones conda linked; pip
+reinstalling a package over conda's copy rewrites ``INSTALLER`` and ``RECORD``, so a same-version
+``--force-reinstall`` is caught too. Everything else is *non-conda*, whatever its ``INSTALLER``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from .distributions import Distribution
+from .environment import Environment
+from .records import CondaRecord, RecordFile
+
+#: Metadata files whose change shows that another installer reinstalled a distribution.
+_SIGNATURE_FILES = ("INSTALLER", "RECORD", "METADATA", "PKG-INFO")
+BYTECODE = (".pyc", ".pyo")
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str | None:
+    """Hex SHA-256 of a file; None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def dist_dir_of(path: str) -> str | None:
+    """The dist-info/egg-info directory (or egg-info file) a prefix-relative path lies in."""
+    for marker in (".dist-info", ".egg-info"):
+        index = path.find(marker)
+        if index != -1:
+            end = index + len(marker)
+            if end == len(path) or path[end] == "/":
+                return path[:end]
+    return None
+
+
+def project_key(dist_dir: str) -> str:
+    """The canonical project name a dist-info/egg-info path spells."""
+    stem = dist_dir.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return canonicalize_name(stem.split("-", 1)[0])
+
+
+def countable(file: RecordFile) -> bool:
+    """Whether a missing or changed *file* counts: not byte code, not a directory."""
+    return file.path_type not in ("pyc_file", "directory") and not file.path.endswith(BYTECODE)
+
+
+def name_keys(conda_name: str) -> set[str]:
+    """Python project names a conda package name may stand for, when no files tell.
+
+    ``py-opencv`` -> ``opencv``, ``python-dateutil`` -> ``dateutil``, and the name itself.
+    """
+    candidates = {conda_name, conda_name.removeprefix("py-"), conda_name.removeprefix("python-")}
+    return {canonicalize_name(candidate) for candidate in candidates}
+
+
+def installer_of(dist: Distribution) -> str:
+    """The distribution's ``INSTALLER``, or ``unknown installer``."""
+    return dist.installer or "unknown installer"
+
+
+def label(dist: Distribution) -> str:
+    """``name version (installer)``, how every message names a distribution."""
+    return f"{dist.name} {dist.version} ({installer_of(dist)})"
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Which conda record owns which file and which Python project.
+
+    Attributes:
+        file_owner: Prefix-relative path -> the record that linked it.
+        dist_dir_owner: Metadata directory -> the record that linked it.
+        provides: Canonical project name -> records that linked metadata of that project.
+        files: Prefix-relative path -> what its record expects of it.
+    """
+
+    file_owner: dict[str, CondaRecord]
+    dist_dir_owner: dict[str, CondaRecord]
+    provides: dict[str, list[CondaRecord]]
+    files: dict[str, RecordFile]
+
+    @classmethod
+    def of(cls, records: Iterable[CondaRecord]) -> Ownership:
+        """Index the files of *records*."""
+        file_owner: dict[str, CondaRecord] = {}
+        files: dict[str, RecordFile] = {}
+        dist_dir_owner: dict[str, CondaRecord] = {}
+        provides: dict[str, list[CondaRecord]] = defaultdict(list)
+        for record in records:
+            for file in record.files:
+                path = file.path
+                file_owner[path] = record
+                files[path] = file
+                if ".dist-info" not in path and ".egg-info" not in path:
+                    continue
+                dist_dir = dist_dir_of(path)
+                if dist_dir is not None and dist_dir not in dist_dir_owner:
+                    dist_dir_owner[dist_dir] = record
+                    key = project_key(dist_dir)
+                    if record not in provides[key]:
+                        provides[key].append(record)
+        return cls(file_owner, dist_dir_owner, dict(provides), files)
+
+
+def is_intact(prefix: Path, dist: Distribution, owner: CondaRecord) -> bool:
+    """Whether the metadata conda linked for *dist* is still conda's.
+
+    Compares the recorded hashes of INSTALLER/RECORD/METADATA; for a record without hashes,
+    a RECORD that lists files the record does not own means another installer wrote it.
+    """
+    inside = [f for f in owner.files if f.path.startswith(f"{dist.path}/") or f.path == dist.path]
+    hashed = [f for f in inside if f.sha256 and f.path.rsplit("/", 1)[-1] in _SIGNATURE_FILES]
+    if hashed:
+        root = str(prefix)
+        return all(sha256_file(f"{root}/{f.path}") == f.sha256 for f in hashed)
+    if dist.files is None:
+        return True
+    owned = {f.path for f in owner.files}
+    return all(entry.path in owned or entry.path.endswith(BYTECODE) for entry in dist.files)
+
+
+def classify(env: Environment, owners: Ownership) -> tuple[list[Distribution], list[Distribution]]:
+    """Split the env's distributions into conda's (owned and intact) and the others."""
+    conda: list[Distribution] = []
+    foreign: list[Distribution] = []
+    for dist in env.distributions:
+        owner = owners.dist_dir_owner.get(dist.path)
+        if owner is not None and is_intact(env.prefix, dist, owner):
+            conda.append(dist)
+        else:
+            foreign.append(dist)
+    return conda, foreign
+
+
+def counterparts(owners: Ownership, dist: Distribution) -> list[CondaRecord]:
+    """The conda records whose Python project a non-conda *dist* replaced or sits on top of."""
+    owner = owners.dist_dir_owner.get(dist.path)
+    return [owner] if owner else list(owners.provides.get(dist.key, ()))

@@ -1,0 +1,29 @@
+"""What conda pays for the plugin on commands that never reach it (``conda config``, ``info``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.guard.conftest import requires_conda
+
+pytestmark = requires_conda
+
+#: What conda calls on every command: the plugin module and the hooks that build its parser and
+#: settings and list its exporters and health checks.
+_EVERY_COMMAND = """
+import sys
+import conda_pipguard.plugin as plugin
+list(plugin.conda_subcommands())
+list(plugin.conda_settings())
+list(plugin.conda_environment_exporters())
+print("\\n".join(sorted(m for m in sys.modules if m.startswith(("conda_pipguard", "packaging")))))
+"""
+
+
+def test_conda_commands_that_do_not_run_a_hook_import_nothing_heavy():
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", _EVERY_COMMAND], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [m for m in out if m.startswith("packaging")], out
+    assert not [m for m in out if m.startswith(("conda_pipguard.core", "conda_pipguard.cli"))], out

@@ -1,0 +1,202 @@
+"""Issue #10 on real packages: numpy, scipy and pandas from PyPI wheels, converted to conda's.
+
+One channel per module (the conversion is cached across runs); real conda (``python -m conda``)
+creates and changes the environments, real pip damages them, and the printed fixes are run in a
+shell. The numbers the issue quotes (files overwritten, deleted, left over) come from here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conda_pipguard.core.diagnosis import diagnose
+from tests.support.envkit import EnvKit, host_python, index_channel, site_packages
+from tests.support.fixlines import importable, never_worse, run_line, shell_env
+from tests.support.pypi import PyPIUnreachable, cache_root, conda_package_from_wheel, download
+
+pytestmark = [
+    pytest.mark.pypi,
+    pytest.mark.skipif(importlib.util.find_spec("conda") is None, reason="needs conda importable"),
+]
+
+#: conda package -> (wheel spec, conda depends)
+PACKAGES = {
+    "six": ("six==1.16.0", []),
+    "python-dateutil": ("python-dateutil==2.9.0.post0", ["six >=1.5"]),
+    "pytz": ("pytz==2024.1", []),
+    "tzdata": ("tzdata==2024.1", []),
+    "numpy": ("numpy==1.26.4", []),
+    "scipy": ("scipy==1.11.4", ["numpy >=1.21.6,<1.28.0"]),
+    "pandas": (
+        "pandas==2.2.2",
+        ["numpy >=1.23.2", "python-dateutil >=2.8.2", "pytz >=2020.1", "tzdata >=2022.7"],
+    ),
+}
+NUMPY_2 = "numpy==2.1.3"
+MODULES = ("numpy", "scipy", "scipy.linalg", "pandas")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> EnvKit:
+    if host_python().short_version not in ("3.10", "3.11", "3.12"):
+        pytest.skip("numpy 1.26.4, scipy 1.11.4 and pandas 2.2.2 have wheels for 3.10-3.12 only")
+    kit = EnvKit(tmp_path_factory.mktemp("pypi"))
+    wheels = cache_root() / "pypi-wheels"
+    try:
+        for name, (spec, depends) in PACKAGES.items():
+            wheel = download(spec, wheels)
+            conda_package_from_wheel(wheel, kit.channel, name, spec.split("==")[1], depends)
+        kit.wheels.mkdir(parents=True, exist_ok=True)
+        shutil.copy(download(NUMPY_2, wheels), kit.wheels)
+    except PyPIUnreachable as err:
+        pytest.skip(f"PyPI cannot be reached: {err}")
+    index_channel(kit.channel)
+    return kit
+
+
+def conda_env(kit: EnvKit) -> dict[str, str]:
+    env = shell_env(kit.home, [kit.wheels])
+    env.update(
+        {
+            "CONDA_PKGS_DIRS": str(kit.root / "pkgs"),
+            "CONDA_SOLVER": "classic",
+            "CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY": "false",
+            "CONDA_REGISTER_ENVS": "false",
+            "CONDA_NOTIFY_OUTDATED_CONDA": "false",
+            "CONDA_AUTO_UPDATE_CONDA": "false",
+            "CONDA_OFFLINE": "true",
+            "CONDA_CHANNELS": kit.channel_url,
+            "CONDA_OVERRIDE_CHANNELS_ENABLED": "true",
+        }
+    )
+    return env
+
+
+def conda(kit: EnvKit, *args: str) -> str:
+    command = [sys.executable, "-m", "conda", *args]
+    proc = subprocess.run(command, capture_output=True, text=True, env=conda_env(kit), check=False)
+    assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def create(kit: EnvKit, name: str, *specs: str) -> Path:
+    prefix = kit.root / "envs" / name
+    conda(
+        kit, "create", "-y", "-p", str(prefix), "--override-channels", "-c", kit.channel_url, *specs
+    )
+    return prefix
+
+
+def scan(kit: EnvKit, prefix: Path):
+    return diagnose(prefix, environ={"HOME": str(kit.home), "PATH": ""})
+
+
+def timed_status(kit: EnvKit, prefix: Path) -> float:
+    start = time.perf_counter()
+    scan(kit, prefix)
+    return time.perf_counter() - start
+
+
+def run_fixes(kit: EnvKit, prefix: Path) -> None:
+    before = importable(prefix, MODULES, kit.home)
+    for line in dict.fromkeys(f.fix for f in scan(kit, prefix).analysis.findings):
+        if not line:
+            continue
+        proc = subprocess.run(
+            ["sh", "-c", line],
+            input="y\n",
+            capture_output=True,
+            text=True,
+            env=conda_env(kit),
+            check=False,
+        )
+        assert proc.returncode == 0, f"{line}\n{proc.stdout}\n{proc.stderr}"
+    assert never_worse(before, importable(prefix, MODULES, kit.home)) == []
+
+
+def test_clean_then_pip_then_conda_puts_numpy_back(lab, capsys):
+    prefix = create(lab, "lab", "python", "pip", "numpy", "scipy", "pandas")
+    clean = scan(lab, prefix)
+    assert (clean.verdict, clean.analysis.findings) == ("clean", ())
+    assert importable(prefix, MODULES, lab.home) == {
+        "numpy": "1.26.4",
+        "scipy": "1.11.4",
+        "scipy.linalg": "",
+        "pandas": "2.2.2",
+    }
+    clean_time = min(timed_status(lab, prefix) for _ in range(3))
+
+    lab.pip(prefix, "install", "--force-reinstall", "--no-deps", NUMPY_2)
+    seed = scan(lab, prefix)
+    kinds = [(f.kind, f.conda_package) for f in seed.analysis.findings]
+    assert seed.verdict == "broken"
+    assert kinds[:2] == [("shadowed", "numpy"), ("conda-dependency-broken", "scipy")]
+    shadowed = seed.analysis.findings[0]
+    assert shadowed.paths.overwritten > 300 and shadowed.paths.deleted > 200
+    seed_time = min(timed_status(lab, prefix) for _ in range(3))
+
+    # State 1: conda puts its own numpy back; pip's numpy-2.1.3.dist-info stays.
+    conda(
+        lab,
+        "install",
+        "-y",
+        "-p",
+        str(prefix),
+        "--force-reinstall",
+        "--override-channels",
+        "-c",
+        lab.channel_url,
+        "numpy",
+    )
+    assert importable(prefix, ["numpy", "scipy.linalg"], lab.home) == {
+        "numpy": "1.26.4",
+        "scipy.linalg": "",
+    }
+    stale = scan(lab, prefix)
+    assert [(f.kind, f.distribution) for f in stale.analysis.findings] == [
+        ("stale-metadata", "numpy")
+    ]
+    leftovers = stale.analysis.findings[0].details["leftovers"]
+    assert leftovers > 100 and stale.analysis.findings[0].details["leftover_bytecode"] > 50
+    ledger = stale.analysis.overlay.ledger
+    with capsys.disabled():
+        print(
+            f"\n[real wheels] status: clean {clean_time:.3f}s, seed {seed_time:.3f}s; seed: "
+            f"{shadowed.paths.overwritten} overwritten, {shadowed.paths.deleted} deleted, "
+            f"{shadowed.paths.identical} identical; after conda's reinstall: {leftovers} "
+            f"leftovers, {ledger.hashed} files hashed"
+        )
+    run_fixes(lab, prefix)
+    after = scan(lab, prefix)
+    assert (after.verdict, after.analysis.findings) == ("clean", ())
+    assert not (site_packages(prefix) / "numpy-2.1.3.dist-info").exists()
+
+
+def test_conda_remove_after_pip_leaves_pip_numpy_incomplete(lab, capsys):
+    prefix = create(lab, "removed", "python", "pip", "numpy")
+    lab.pip(prefix, "install", "--force-reinstall", "--no-deps", NUMPY_2)
+    conda(lab, "remove", "-y", "-p", str(prefix), "numpy")
+    diagnosis = scan(lab, prefix)
+    assert diagnosis.verdict == "broken"
+    (incomplete,) = diagnosis.analysis.findings
+    assert incomplete.kind == "incomplete"
+    with capsys.disabled():
+        print(f"\n[real wheels] after conda remove: {incomplete.message}")
+    assert incomplete.details["missing"] > 500
+    run_fixes(lab, prefix)
+    assert importable(prefix, ["numpy"], lab.home) == {"numpy": "2.1.3"}
+    assert scan(lab, prefix).verdict == "pip-touched"
+
+
+def test_shell_env_has_our_conda_first(lab):
+    assert Path(shell_env(lab.home)["PATH"].split(":")[0], "conda").is_file()
+    assert json.loads(conda(lab, "info", "--json"))["offline"] is True
+    assert run_line("conda --version", lab.home).returncode == 0
