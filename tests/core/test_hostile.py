@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import NUMPY_1, NUMPY_2
 from tests.support.envkit import EnvKit, site_packages, tree_hashes
 
-TIMEOUT = 60
+TIMEOUT = 30
 MEMORY = 2 * 1024**3
 
 #: (argv after the prefix option, whether the command writes nothing by contract)
@@ -99,8 +99,8 @@ def record(prefix: Path, name: str) -> Path:
     return next((prefix / "conda-meta").glob(f"{name}-*.json"))
 
 
-def edit_record(prefix: Path, name: str, **fields: object) -> None:
-    path = record(prefix, name)
+def edit_record(prefix: Path, package: str, **fields: object) -> None:
+    path = record(prefix, package)
     data = json.loads(path.read_text())
     data.update(fields)
     replace(path, json.dumps(data))
