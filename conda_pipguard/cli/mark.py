@@ -127,7 +127,6 @@ def _run(
         0, or 1 when an environment failed (its error is reported, one line each); a dry run
         ends as the host ends it.
     """
-    flags = host.flags(args)
     actions: list[MarkerAction] = []
     errors: list[tuple[Target, PipguardError]] = []
     for target in targets:
@@ -137,6 +136,7 @@ def _run(
             if len(targets) == 1:
                 raise
             errors.append((target, err))
+    flags = host.flags(args)
     if flags.json:
         host.print_json(
             {
