@@ -1,1 +1,1 @@
-"""Command line: one parser per subcommand, shared by ``conda pipguard`` and ``conda-pipguard``."""
+"""Command line: one module per verb, written once against the host seam of ``host.py``."""

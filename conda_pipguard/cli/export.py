@@ -9,15 +9,14 @@ from pathlib import Path
 from ..core.diagnosis import diagnose
 from ..core.errors import PipguardError
 from ..core.export import export_spec, render_yaml
-from .common import resolve_targets
-from .fix import add_target_option
+from .host import Host
 
 SUMMARY = "Write an environment.yml: conda's packages, and pip only for what conda lacks."
 
 
-def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``export``."""
-    add_target_option(parser, with_conda=with_conda)
+    host.add_target_options(parser)
     parser.add_argument(
         "-f", "--file", metavar="FILE", help="Write to FILE instead of standard output."
     )
@@ -34,9 +33,9 @@ def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = Fals
     )
 
 
-def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``export``: the YAML on stdout (or in ``--file``), notes on stderr."""
-    (target,) = resolve_targets(args, with_conda=with_conda)[:1]
+    (target,) = host.targets(args)[:1]
     diagnosis = diagnose(target.prefix, target.name)
     result = export_spec(
         diagnosis,

@@ -23,8 +23,8 @@ from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import PipguardError
 from ..core.repair import RepairError, RepairPlan, Step, build_plan, render_plan
 from ..core.report import render_text, use_colour
-from ..core.versionspec import Matcher
-from .common import Target, add_output_options, print_json, resolve_targets
+from .common import Target
+from .host import Host
 
 SUMMARY = "Repair what pip did: remove the non-conda copies, let conda reinstall its own."
 
@@ -32,94 +32,11 @@ SUMMARY = "Repair what pip did: remove the non-conda copies, let conda reinstall
 _TAIL = 2000
 
 
-def add_target_option(parser: argparse.ArgumentParser, *, with_conda: bool) -> None:
-    """``-n/-p`` for commands that act on exactly one environment (conda's own inside conda)."""
-    if with_conda:
-        from conda.cli.helpers import add_parser_prefix
-
-        add_parser_prefix(parser)
-        return
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("-n", "--name", help="Name of the environment.")
-    group.add_argument(
-        "-p", "--prefix", metavar="PATH", help="Full path to the environment location."
-    )
-
-
-def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``fix``."""
-    add_target_option(parser, with_conda=with_conda)
-    add_output_options(parser, with_conda=with_conda, dry_run=True, yes=True)
-    offline_default: Any = False
-    if with_conda:
-        from conda.common.constants import NULL
-
-        offline_default = NULL  # unset: conda's context decides (CONDA_OFFLINE, .condarc)
-    parser.add_argument(
-        "--offline",
-        action="store_true",
-        default=offline_default,
-        help="Let conda use only its package cache and local channels.",
-    )
-
-
-@dataclass(frozen=True)
-class Flags:
-    """The output and prompt options, from conda's context inside conda.
-
-    Attributes:
-        json: Report as JSON.
-        quiet: Do not relay the commands' output.
-        dry_run: Show the plan only.
-        yes: Do not ask.
-        offline: conda must not use the network.
-    """
-
-    json: bool = False
-    quiet: bool = False
-    dry_run: bool = False
-    yes: bool = False
-    offline: bool = False
-
-    @classmethod
-    def read(cls, args: argparse.Namespace, *, with_conda: bool) -> Flags:
-        """Inside conda read ``context`` (unset arguments are NULL objects there)."""
-        if with_conda:
-            from conda.base.context import context
-
-            return cls(
-                bool(context.json),
-                bool(context.quiet),
-                bool(context.dry_run),
-                bool(context.always_yes),
-                bool(context.offline),
-            )
-        return cls(
-            *(
-                bool(getattr(args, name, False))
-                for name in ("json", "quiet", "dry_run", "yes", "offline")
-            )
-        )
-
-
-def conda_launcher(*, with_conda: bool) -> tuple[str, ...] | None:
-    """How to run conda: this interpreter inside conda, ``$CONDA_EXE`` standalone, else None.
-
-    Inside conda the ``conda`` script next to the interpreter may be the one pip generates,
-    which refuses most commands; ``python -m conda`` always works.
-    """
-    if with_conda:
-        return (sys.executable, "-m", "conda")
-    exe = os.environ.get("CONDA_EXE")
-    return (exe,) if exe else None
-
-
-def _matcher(with_conda: bool) -> Matcher | None:
-    if not with_conda:
-        return None
-    from ..guard.matcher import conda_matcher
-
-    return conda_matcher()
+    host.add_target_options(parser)
+    host.add_output_options(parser, dry_run=True, yes=True)
+    host.add_offline_option(parser)
 
 
 @dataclass(frozen=True)
@@ -261,46 +178,31 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
     return "\n".join(lines)
 
 
-def confirm_standalone(question: str) -> bool:
-    """Ask on the terminal; anything but yes (or no input at all) is no."""
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
-def _confirm(with_conda: bool) -> bool:
-    if with_conda:
-        from conda.reporters import confirm_yn
-
-        return confirm_yn("Run these commands", default="no", dry_run=False)  # raises on no
-    return confirm_standalone("Run these commands?")
-
-
-def plan_for(target: Target, *, with_conda: bool, offline: bool) -> tuple[Diagnosis, RepairPlan]:
+def plan_for(target: Target, host: Host, *, offline: bool) -> tuple[Diagnosis, RepairPlan]:
     """Scan *target* and plan its repair, spelling conda as it will be run.
 
     The standalone command without ``$CONDA_EXE`` spells it ``conda``: that plan can be shown,
     not run.
     """
-    diagnosis = diagnose(target.prefix, target.name, matcher=_matcher(with_conda))
-    launcher = conda_launcher(with_conda=with_conda) or ("conda",)
+    diagnosis = diagnose(target.prefix, target.name, matcher=host.matcher_factory()())
+    launcher = host.conda_launcher() or ("conda",)
     return diagnosis, build_plan(diagnosis, conda=launcher, offline=offline)
 
 
-def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``fix``; return the exit code (1 when a command failed).
+
+    A dry run with a plan ends as the host ends dry runs; inside conda ``--json`` means yes.
 
     Raises:
         RepairError: The plan cannot run (no pip, conda cannot get a package); nothing changed.
     """
-    flags = Flags.read(args, with_conda=with_conda)
-    (target,) = resolve_targets(args, with_conda=with_conda)[:1]
-    _, plan = plan_for(target, with_conda=with_conda, offline=flags.offline)
+    flags = host.flags(args)
+    (target,) = host.targets(args)[:1]
+    _, plan = plan_for(target, host, offline=flags.offline)
     runs = bool(plan.steps) and not flags.dry_run
     needs_conda = any(step.action in ("check", "conda-reinstall") for step in plan.steps)
-    if runs and needs_conda and conda_launcher(with_conda=with_conda) is None:
+    if runs and needs_conda and host.conda_launcher() is None:
         raise PipguardError(
             "conda-pipguard fix needs conda to reinstall packages: set CONDA_EXE to your conda "
             "executable, or run `conda pipguard fix`"
@@ -314,17 +216,17 @@ def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
         raise RepairError(f"cannot repair {target.prefix}: {'; '.join(plan.blockers)}")
     if not runs:
         if flags.json:
-            print_json(
+            host.print_json(
                 {"prefix": str(plan.prefix), "dry_run": flags.dry_run, "plan": plan.to_dict()}
             )
-        return 0
-    if not flags.yes and not _confirm(with_conda):
+        return host.dry_run_done() if plan.steps else 0
+    if not flags.yes and not host.confirm("Run these commands"):
         sys.stdout.write("Nothing was changed.\n")
         return 0
-    outcome = run_plan(plan, echo=not (flags.json or flags.quiet))
-    after = diagnose(target.prefix, target.name, matcher=_matcher(with_conda))
+    outcome = run_plan(plan, echo=not flags.silent)
+    after = diagnose(target.prefix, target.name, matcher=host.matcher_factory()())
     if flags.json:
-        print_json(
+        host.print_json(
             {
                 "prefix": str(plan.prefix),
                 "dry_run": False,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import NotACondaEnvironment
 from ..core.findings import Severity, sort_findings
+from ..core.versionspec import Matcher
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,14 @@ class Options:
     """How to examine each environment (picklable, sent to the workers).
 
     Attributes:
-        with_conda: Use conda's ``MatchSpec`` for version checks.
+        matcher_factory: The host's version matcher factory (a module-level function, so that
+            it pickles); None: the core's own matching.
         colour: Paint the text.
         verify: Run ``--verify``'s import checks.
         verify_timeout: Seconds allowed per package import.
     """
 
-    with_conda: bool = False
+    matcher_factory: Callable[[], Matcher | None] | None = None
     colour: bool = False
     verify: bool = False
     verify_timeout: float = 20.0
@@ -87,13 +89,9 @@ def with_verification(diagnosis: Diagnosis, timeout: float) -> tuple[Diagnosis, 
     return dataclasses.replace(diagnosis, analysis=analysis), result.to_dict()
 
 
-def matcher_for(with_conda: bool) -> Any:
-    """The version matcher: conda's ``MatchSpec`` inside conda, else None (the core's own)."""
-    if not with_conda:
-        return None
-    from ..guard.matcher import conda_matcher
-
-    return conda_matcher()
+def matcher_for(options: Options) -> Matcher | None:
+    """The version matcher the host provides (conda's ``MatchSpec`` inside conda), or None."""
+    return options.matcher_factory() if options.matcher_factory else None
 
 
 def report_of(diagnosis: Diagnosis, options: Options) -> EnvReport:
@@ -143,7 +141,7 @@ def examine(prefix: str, name: str | None, options: Options) -> EnvReport:
     """Diagnose one env of a fleet; a failure is that env's report, never an exception."""
     title = f"{name} ({prefix})" if name else prefix
     try:
-        diagnosis = diagnose(prefix, name, matcher=matcher_for(options.with_conda))
+        diagnosis = diagnose(prefix, name, matcher=matcher_for(options))
     except NotACondaEnvironment as err:
         reason = str(err)
         return EnvReport(

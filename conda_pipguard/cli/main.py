@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..core.errors import PipguardError
 from . import export, fix, history, mark, status
+from .host import Host, StandaloneHost
 
 
 class _VersionAction(argparse.Action):
@@ -43,13 +44,13 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Add the subcommands to *parser* (conda's ``pipguard`` parser, or the standalone one)."""
     parser.add_argument("-V", "--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
     for command in COMMANDS:
         child = sub.add_parser(command.name, help=command.summary, description=command.summary)
-        command.configure(child, with_conda=with_conda)
+        command.configure(child, host)
         child.set_defaults(_execute=command.execute)
 
 
@@ -59,13 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="conda-pipguard",
         description="Stop pip from silently breaking conda environments.",
     )
-    configure_parser(parser)
+    configure_parser(parser, StandaloneHost())
     return parser
 
 
-def run(args: argparse.Namespace, *, with_conda: bool = False) -> int:
-    """Run the subcommand *args* selected."""
-    return args._execute(args, with_conda=with_conda)
+def run(args: argparse.Namespace, host: Host) -> int:
+    """Run the subcommand *args* selected, with *host*'s conventions."""
+    return args._execute(args, host)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return run(args)
+        return run(args, StandaloneHost())
     except PipguardError as err:
         sys.stderr.write(f"conda-pipguard: error: {err}\n")
         return err.exit_code

@@ -25,16 +25,17 @@ from ..core.locks.results import LockAction
 from ..core.locks.soft import conda_owned, write_soft_lock
 from ..core.locks.softremove import remove_soft_lock
 from ..core.locks.writer import env_lock
-from .common import Target, add_output_options, add_target_options, print_json, resolve_targets
+from .common import Target
+from .host import Host
 
 MARK_SUMMARY = "Lock an environment against pip (PEP 668 marker, or --soft pins)."
 UNMARK_SUMMARY = "Lift the pip locks that `conda pipguard mark` put on an environment."
 
 
-def configure_mark(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+def configure_mark(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``mark``."""
-    add_target_options(parser, with_conda=with_conda)
-    add_output_options(parser, with_conda=with_conda, dry_run=True)
+    host.add_target_options(parser, many=True)
+    host.add_output_options(parser, dry_run=True)
     parser.add_argument(
         "--soft",
         action="store_true",
@@ -45,10 +46,10 @@ def configure_mark(parser: argparse.ArgumentParser, *, with_conda: bool = False)
     )
 
 
-def configure_unmark(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+def configure_unmark(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``unmark``."""
-    add_target_options(parser, with_conda=with_conda)
-    add_output_options(parser, with_conda=with_conda, dry_run=True)
+    host.add_target_options(parser, many=True)
+    host.add_output_options(parser, dry_run=True)
     parser.add_argument(
         "--force",
         action="store_true",
@@ -134,6 +135,7 @@ def _text(action: LockAction) -> str:
 
 
 def _run(
+    host: Host,
     args: argparse.Namespace,
     targets: list[Target],
     one: Callable[[Target], list[LockAction]],
@@ -141,7 +143,8 @@ def _run(
     """Act on every target; with several, an error on one does not stop the others.
 
     Returns:
-        0, or 1 when an environment failed (its error is reported, one line each).
+        0, or 1 when an environment failed (its error is reported, one line each); a dry run
+        ends as the host ends it.
     """
     actions: list[LockAction] = []
     errors: list[tuple[Target, PipguardError]] = []
@@ -152,32 +155,35 @@ def _run(
             if len(targets) == 1:
                 raise
             errors.append((target, err))
-    if getattr(args, "json", False):
-        print_json(
+    flags = host.flags(args)
+    if flags.json:
+        host.print_json(
             {
                 "actions": [action.to_dict() for action in actions],
                 "errors": [{"prefix": str(t.prefix), "error": str(err)} for t, err in errors],
             }
         )
-    elif not getattr(args, "quiet", False):
+    elif not flags.quiet:
         for action in actions:
             sys.stdout.write(_text(action))
     for target, err in errors:
         sys.stderr.write(f"conda-pipguard: error: {target.prefix}: {err}\n")
-    return 1 if errors else 0
+    if errors:
+        return 1
+    return host.dry_run_done() if flags.dry_run else 0
 
 
-def execute_mark(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+def execute_mark(args: argparse.Namespace, host: Host) -> int:
     """Run ``mark``."""
-    dry_run = bool(getattr(args, "dry_run", False))
+    dry_run = host.flags(args).dry_run
     soft = bool(getattr(args, "soft", False))
-    targets = resolve_targets(args, with_conda=with_conda)
-    return _run(args, targets, lambda t: mark_one(t, dry_run=dry_run, soft=soft))
+    targets = host.targets(args)
+    return _run(host, args, targets, lambda t: mark_one(t, dry_run=dry_run, soft=soft))
 
 
-def execute_unmark(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+def execute_unmark(args: argparse.Namespace, host: Host) -> int:
     """Run ``unmark``."""
-    dry_run = bool(getattr(args, "dry_run", False))
+    dry_run = host.flags(args).dry_run
     force = bool(getattr(args, "force", False))
-    targets = resolve_targets(args, with_conda=with_conda)
-    return _run(args, targets, lambda t: unmark_one(t, dry_run=dry_run, force=force))
+    targets = host.targets(args)
+    return _run(host, args, targets, lambda t: unmark_one(t, dry_run=dry_run, force=force))

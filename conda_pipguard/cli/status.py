@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..core.diagnosis import diagnose
 from ..core.findings import Severity
 from ..core.report import use_colour
-from .common import add_output_options, add_target_options, is_quiet, resolve_targets
 from .fleet import (
     EnvReport,
     Options,
@@ -19,6 +17,7 @@ from .fleet import (
     report_of,
     summary_table,
 )
+from .host import Flags, Host
 
 SUMMARY = "Show which Python packages in an environment did not come from conda, and the fixes."
 
@@ -26,10 +25,10 @@ SUMMARY = "Show which Python packages in an environment did not come from conda,
 FAILED_EXIT = 2
 
 
-def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = False) -> None:
+def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``status``."""
-    add_target_options(parser, with_conda=with_conda)
-    add_output_options(parser, with_conda=with_conda)
+    host.add_target_options(parser, many=True)
+    host.add_output_options(parser)
     parser.add_argument(
         "--fail-on",
         choices=("info", "warning", "error"),
@@ -57,18 +56,16 @@ def configure_parser(parser: argparse.ArgumentParser, *, with_conda: bool = Fals
     )
 
 
-def _single(args: argparse.Namespace, options: Options) -> list[EnvReport]:
-    target = resolve_targets(args, with_conda=options.with_conda)[0]
-    diagnosis = diagnose(target.prefix, target.name, matcher=matcher_for(options.with_conda))
+def _single(args: argparse.Namespace, host: Host, options: Options) -> list[EnvReport]:
+    target = host.targets(args)[0]
+    diagnosis = diagnose(target.prefix, target.name, matcher=matcher_for(options))
     return [report_of(diagnosis, options)]
 
 
-def _many(args: argparse.Namespace, options: Options) -> list[EnvReport]:
-    targets = [
-        (str(t.prefix), t.name) for t in resolve_targets(args, with_conda=options.with_conda)
-    ]
+def _many(args: argparse.Namespace, host: Host, options: Options, flags: Flags) -> list[EnvReport]:
+    targets = [(str(t.prefix), t.name) for t in host.targets(args)]
     jobs = args.jobs if args.jobs > 0 else default_jobs()
-    show_progress = len(targets) > 3 and not is_quiet(args) and sys.stderr.isatty()
+    show_progress = len(targets) > 3 and not flags.silent and sys.stderr.isatty()
     reports = []
     for number, report in enumerate(examine_all(targets, options, jobs=jobs), start=1):
         if show_progress:
@@ -79,18 +76,19 @@ def _many(args: argparse.Namespace, options: Options) -> list[EnvReport]:
     return reports
 
 
-def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
+def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``status``; return the exit code."""
     many = bool(getattr(args, "all_envs", False))
+    flags = host.flags(args)
     options = Options(
-        with_conda=with_conda,
-        colour=use_colour(sys.stdout) and not getattr(args, "json", False),
+        matcher_factory=host.matcher_factory(),
+        colour=use_colour(sys.stdout) and not flags.json,
         verify=bool(getattr(args, "verify", False)),
         verify_timeout=float(getattr(args, "verify_timeout", 20.0)),
     )
-    reports = _many(args, options) if many else _single(args, options)
+    reports = _many(args, host, options, flags) if many else _single(args, host, options)
     diagnosed = [r for r in reports if not (r.failed or r.skipped)]
-    if getattr(args, "json", False):
+    if flags.json:
         if many:
             data: dict = {"environments": [r.data for r in reports if not r.skipped]}
             skipped = [{"prefix": r.prefix, "reason": r.problem} for r in reports if r.skipped]
@@ -98,7 +96,7 @@ def execute(args: argparse.Namespace, *, with_conda: bool = False) -> int:
                 data["skipped"] = skipped
         else:
             data = reports[0].data
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        host.print_json(data)
     elif many:
         blocks = [r.text for r in reports]
         sys.stdout.write("\n\n".join([*blocks, summary_table(reports)]) + "\n")

@@ -1,8 +1,11 @@
 """Find the Python distributions installed in a site-packages directory.
 
-Metadata is parsed with :mod:`importlib.metadata` (``PathDistribution``), which reads dist-info
-(``METADATA``, ``RECORD``) and egg-info (``PKG-INFO``, ``requires.txt``) alike; the directory
-listing is ours, so that broken entries and pip's leftovers are seen instead of skipped.
+Metadata is parsed with :mod:`importlib.metadata`, which reads dist-info (``METADATA``,
+``RECORD``) and egg-info (``PKG-INFO``, ``requires.txt``) alike, through our own bounded,
+non-blocking reader (:mod:`.safeio`): a package author's files can be anything, and a FIFO, a
+link to ``/dev/zero`` or one odd byte must neither hang the scan nor hide the distribution. The
+directory listing is ours, so that broken entries and pip's leftovers are seen instead of
+skipped.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
-from importlib.metadata import PathDistribution
+from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+
+from . import safeio
 
 _EGG_INFO_SUFFIX = re.compile(r"-py\d+(?:\.\d+)*(?:-[^-]+)?$")
 
@@ -86,6 +91,8 @@ class Distribution:
         direct_url: Decoded ``direct_url.json``, or None.
         requires: ``Requires-Dist`` strings.
         files: The files its RECORD lists, or None when it has no RECORD.
+        unreadable: Its metadata files that were refused (a FIFO, a device, too large, a
+            link out of the prefix) and why; they were read as missing.
         metadata_read: False for a distribution known from its directory name only (see
             :func:`shallow_distribution`); :func:`with_metadata` reads the rest.
     """
@@ -103,6 +110,7 @@ class Distribution:
     requires: tuple[str, ...] = ()
     files: tuple[RecordEntry, ...] | None = None
     metadata_read: bool = True
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -132,6 +140,14 @@ def _split_name_version(stem: str, kind: str) -> tuple[str, str]:
     return name, version
 
 
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """``entry.is_dir()``, False for a link that loops or cannot be followed (not an error)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], list[Debris]]:
     """List metadata entries of *site_packages* (prefix-relative) without reading them.
 
@@ -142,7 +158,7 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
     debris: list[Debris] = []
     try:
         with os.scandir(site) as entries:
-            names = sorted((entry.name, entry.is_dir()) for entry in entries)
+            names = sorted((entry.name, _is_dir(entry)) for entry in entries)
     except OSError:
         return dists, debris
     for name, is_dir in names:
@@ -168,7 +184,7 @@ def b64_to_hex(value: str) -> str | None:
         return None
 
 
-def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
+def _record_entries(dist: _SafeDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
     """RECORD (or an egg-info's file list), prefix-relative, hashes and sizes kept as text.
 
     A dist-info's RECORD is CSV by specification and is read directly: building
@@ -183,7 +199,7 @@ def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordE
             return None
         rows = [[item.as_posix()] for item in files]
     else:
-        rows = [row for row in csv.reader(text.splitlines()) if row]
+        rows = _csv_rows(text)
     entries = []
     normpath = posixpath.normpath
     for row in rows:
@@ -201,16 +217,77 @@ def _record_entries(dist: PathDistribution, site_packages: str) -> tuple[RecordE
             RecordEntry(
                 path,
                 digest[7:] if digest.startswith("sha256=") else None,
-                int(size) if size.isdigit() else None,
+                int(size) if size.isdigit() and len(size) < 19 else None,
             )
         )
     return tuple(entries)
 
 
-def _read_small(path: Path) -> str | None:
+def _csv_rows(text: str) -> list[list[str]]:
+    """The rows of a RECORD, leaving out a line CSV cannot read rather than the whole file.
+
+    A NUL byte, or a field over the csv module's size limit, makes such a line.
+    """
+    lines = text.splitlines()
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, NotADirectoryError):
+        return [row for row in csv.reader(lines) if row]
+    except csv.Error:
+        pass
+    rows = []
+    for line in lines:
+        try:
+            rows.extend(row for row in csv.reader([line]) if row)
+        except csv.Error:
+            continue
+    return rows
+
+
+#: Files of a dist-info/egg-info read in full, and the most bytes each may hold.
+_LIMITS = {"RECORD": safeio.DIST_RECORD_LIMIT, "METADATA": safeio.METADATA_LIMIT}
+_LIMITS["PKG-INFO"] = safeio.METADATA_LIMIT
+_LIMITS["SOURCES.txt"] = _LIMITS["installed-files.txt"] = safeio.DIST_RECORD_LIMIT
+
+
+class _SafeDistribution(importlib_metadata.Distribution):
+    """An ``importlib.metadata`` distribution read through :mod:`.safeio`.
+
+    A missing file is None, as importlib expects; an unreadable one (FIFO, device, too large,
+    a link out of the prefix) is recorded in :attr:`unreadable` and also read as None, so one
+    bad file never hides the rest. Text is UTF-8, undecodable bytes replaced.
+    """
+
+    def __init__(self, path: Path, root: str) -> None:
+        self._path = path
+        self._root = root
+        self.unreadable: dict[str, str] = {}
+
+    def read_text(self, filename: str) -> str | None:
+        """The file's text, or None when missing or refused."""
+        try:
+            return safeio.read_text(
+                self._path / filename,
+                limit=_LIMITS.get(filename, safeio.SMALL_LIMIT),
+                root=self._root,
+                errors="replace",
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as err:
+            self.unreadable[filename] = err.strerror or str(err)
+            return None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Path:
+        """Paths in RECORD are relative to the directory holding the dist-info."""
+        return self._path.parent / path
+
+
+def _read_small(path: Path, root: Path | None = None) -> str | None:
+    """A small optional file's text; None when missing or unreadable (FIFO, directory, ...)."""
+    try:
+        return safeio.read_text(
+            path, limit=safeio.SMALL_LIMIT, root=str(root) if root else None, errors="replace"
+        )
+    except OSError:
         return None
 
 
@@ -225,13 +302,13 @@ def _editable(direct_url: dict[str, Any] | None) -> tuple[bool, str | None]:
 
 
 def _egg_link(prefix: Path, entry: DistDir) -> Distribution | Debris:
-    text = _read_small(prefix / entry.path) or ""
+    text = _read_small(prefix / entry.path, prefix) or ""
     source = text.splitlines()[0].strip() if text.strip() else ""
     if not source:
         return Debris(entry.path, "an .egg-link that names no source directory")
     version = ""
     for info in sorted(Path(source).glob("*.egg-info")):
-        meta = _read_small(info / "PKG-INFO")
+        meta = _read_small(info / "PKG-INFO", Path(source))
         if meta:
             version = email.parser.Parser().parsestr(meta, headersonly=True).get("Version", "")
             break
@@ -253,7 +330,7 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
     path = prefix / entry.path
     site_packages = posixpath.dirname(entry.path)
     if path.is_file():  # a single-file egg-info is its own PKG-INFO
-        text = _read_small(path)
+        text = _read_small(path, prefix)
         message = email.parser.Parser().parsestr(text or "", headersonly=True)
         if not message.get("Name"):
             return Debris(entry.path, "an egg-info file without a Name")
@@ -264,22 +341,28 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
             kind="egg-info",
             site_packages=site_packages,
         )
-    dist = PathDistribution(path)
+    dist = _SafeDistribution(path, str(prefix))
+    missing = "METADATA" if entry.kind == "dist-info" else "PKG-INFO"
     try:
-        metadata = dist.metadata
-        name = metadata["Name"] if metadata is not None else None
-        if not name:
-            missing = "METADATA" if entry.kind == "dist-info" else "PKG-INFO"
+        text = dist.read_text(missing)
+        metadata = email.parser.Parser().parsestr(text, headersonly=True) if text else None
+        name = metadata.get("Name") if metadata is not None else None
+        version = (metadata.get("Version") if metadata is not None else None) or ""
+        if not name and missing in dist.unreadable and entry.name:
+            # the file is there but refused: the distribution is not hidden for it
+            name, version = entry.name, entry.version
+        elif not name:
             return Debris(entry.path, f"{entry.kind} without a readable {missing}")
-        version = metadata["Version"] or ""
         installer = dist.read_text("INSTALLER")
         direct_url_text = dist.read_text("direct_url.json")
-        if entry.kind == "dist-info":
+        if metadata is None:
+            requires: tuple[str, ...] = ()
+        elif entry.kind == "dist-info":
             requires = tuple(metadata.get_all("Requires-Dist") or ())
         else:
             requires = tuple(dist.requires or ())  # egg-info: requires.txt
         files = _record_entries(dist, site_packages)
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+    except (OSError, ValueError, TypeError) as err:
         return Debris(entry.path, f"unreadable metadata: {err}")
     direct_url = None
     if direct_url_text:
@@ -302,6 +385,7 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
         direct_url=direct_url,
         requires=requires,
         files=files,
+        unreadable=tuple(sorted(dist.unreadable.items())),
     )
 
 
@@ -344,14 +428,18 @@ def scan_site_packages(
         loaded = load_distribution(prefix, entry)
         if isinstance(loaded, Debris):
             debris.append(loaded)
-        else:
-            dists.append(loaded)
+            continue
+        dists.append(loaded)
+        debris.extend(
+            Debris(f"{loaded.path}/{file}", f"not read ({reason}): not a file pip writes")
+            for file, reason in loaded.unreadable
+        )
     return dists, debris
 
 
 def conda_develop_paths(prefix: Path, site_packages: str) -> list[str]:
     """Source directories added by ``conda develop`` (its ``conda.pth``)."""
-    text = _read_small(prefix / site_packages / "conda.pth")
+    text = _read_small(prefix / site_packages / "conda.pth", prefix)
     if not text:
         return []
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

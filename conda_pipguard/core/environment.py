@@ -6,13 +6,13 @@ works on, and the only place that touches the file system for it.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import safeio
 from .distributions import Debris, Distribution, conda_develop_paths, scan_site_packages
 from .evidence import kept_records, split_record_name
 from .history import History, read_history
@@ -109,7 +109,9 @@ def guess_name(prefix: Path) -> str | None:
 def read_env_vars(prefix: Path) -> dict[str, str]:
     """Variables stored by ``conda env config vars set`` (``conda-meta/state``)."""
     try:
-        state = json.loads((prefix / "conda-meta" / "state").read_text(encoding="utf-8"))
+        state = safeio.load_json(
+            prefix / "conda-meta" / "state", limit=safeio.SMALL_LIMIT, root=str(prefix)
+        )
     except (OSError, ValueError):
         return {}
     env_vars = state.get("env_vars") if isinstance(state, dict) else None

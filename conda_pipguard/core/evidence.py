@@ -12,16 +12,16 @@ guard keeps of them in ``conda-meta/.pipguard-records/`` (conda reads only ``con
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from . import safeio
 from .history import HistoryDist
 
 #: Our directory inside ``conda-meta``.
@@ -49,6 +49,14 @@ class RecordAtRisk:
     anchor: str
 
 
+def _entry_is(check: Callable[[], bool]) -> bool:
+    """A ``DirEntry`` type check; False for a link that loops or cannot be followed."""
+    try:
+        return check()
+    except OSError:
+        return False
+
+
 def split_record_name(file_name: str) -> tuple[str, str, str] | None:
     """``numpy-1.26.4-py311_0.json`` -> (name, version, build); None when not of that form."""
     if not file_name.endswith(".json"):
@@ -72,7 +80,9 @@ def _site_packages(prefix: Path, names: Mapping[str, tuple[str, str, str]]) -> s
     if (prefix / usual).is_dir():
         return usual
     try:  # a free-threaded layout: the record says (one read, no JSON decoding); or Windows
-        head = (prefix / "conda-meta" / python).read_bytes()
+        head = safeio.read_bytes(
+            prefix / "conda-meta" / python, limit=safeio.RECORD_JSON_LIMIT, root=str(prefix)
+        )
     except OSError:
         return None
     match = _SITE_PATH.search(head)
@@ -91,9 +101,9 @@ def present_anchors(prefix: Path, site_packages: str) -> set[str]:
                 if name.endswith(".dist-info"):
                     anchors.add(f"{site_packages}/{name}/RECORD")
                 elif name.endswith(".egg-info"):
-                    is_file = entry.is_file()
+                    is_file = _entry_is(entry.is_file)
                     anchors.add(f"{site_packages}/{name}" + ("" if is_file else "/PKG-INFO"))
-                elif name.endswith(".egg") and entry.is_dir():
+                elif name.endswith(".egg") and _entry_is(entry.is_dir):
                     anchors.add(f"{site_packages}/{name}/EGG-INFO/PKG-INFO")
                 elif name.endswith(".egg-link"):
                     anchors.add(f"{site_packages}/{name}")
@@ -143,8 +153,8 @@ def records_at_risk(prefix: Path) -> list[RecordAtRisk]:
         if not found or any(version in seen for seen in found):
             continue
         try:
-            raw = json.loads((meta / file_name).read_bytes())
-        except (OSError, ValueError, RecursionError):
+            raw = safeio.load_json(meta / file_name, root=str(meta))
+        except (OSError, ValueError):
             continue
         anchor = record_anchor(raw, site_packages)
         if anchor is not None and anchor not in anchors:
@@ -175,9 +185,8 @@ def kept_records(prefix: Path, live: Set[str], linked: Mapping[str, HistoryDist]
         if current is None or (current.version, current.build) != parts[1:]:
             continue
         try:
-            if not path.is_file() or path.stat().st_size > _MAX_COPY:
-                continue
-            kept[f"conda-meta/{EVIDENCE_DIR}/{path.name}"] = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
+            raw = safeio.load_json(path, limit=_MAX_COPY, root=str(folder))
+            kept[f"conda-meta/{EVIDENCE_DIR}/{path.name}"] = raw
+        except (OSError, ValueError):
             continue
     return kept

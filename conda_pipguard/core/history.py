@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import safeio
+
 _HEADER = re.compile(r"^==>\s*(?P<date>.+?)\s*<==\s*$")
 _SPECS = re.compile(r"^#\s*(?P<kind>update|remove|neutered)\s+specs:\s*(?P<specs>.*)$")
 _CMD = re.compile(r"^#\s*cmd:\s*(?P<cmd>.*)$")
@@ -113,13 +115,20 @@ def spec_name(spec: str) -> str | None:
     return match.group("name") if match else None
 
 
+#: Longer spec lists are split on commas instead of parsed as a Python literal (conda writes
+#: a few hundred characters; a pathological line must not exhaust the parser).
+_MAX_SPECS_LITERAL = 64 * 1024
+
+
 def _parse_specs(text: str) -> tuple[str, ...]:
     text = text.strip()
     if not text:
         return ()
     try:
+        if len(text) > _MAX_SPECS_LITERAL:
+            raise ValueError("too long to be a Python literal")
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         value = [part.strip() for part in text.strip("[]").split(",")]
     if isinstance(value, str):
         value = [value]
@@ -191,7 +200,9 @@ def read_history(prefix: Path) -> History:
     """
     path = prefix / "conda-meta" / "history"
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = safeio.read_text(
+            path, limit=safeio.HISTORY_LIMIT, root=str(prefix / "conda-meta"), errors="replace"
+        )
     except FileNotFoundError:
         return History()
     except OSError as err:

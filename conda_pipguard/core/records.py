@@ -17,13 +17,13 @@ never goes through conda's ``PrefixData``: conda's PyPI loader deletes records i
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import safeio
 from .errors import NotACondaEnvironment
 
 #: Package-relative prefixes of ``noarch: python`` payloads (see conda's ``noarch`` handling).
@@ -216,7 +216,8 @@ def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
     if not all(isinstance(value, str) for value in (name, version, build)):
         raise ValueError("name, version and build must be strings")
     noarch = _noarch_type(raw)
-    depends = raw.get("depends") or ()
+    depends = raw.get("depends")
+    depends = depends if isinstance(depends, list) else ()
     site_path = raw.get("python_site_packages_path")
     return CondaRecord(
         name=name,
@@ -232,6 +233,58 @@ def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
     )
 
 
+#: Optional fields and the JSON type conda writes them with.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "files": (list,),
+    "paths_data": (dict,),
+    "depends": (list,),
+    "constrains": (list,),
+    "channel": (str,),
+    "subdir": (str,),
+    "noarch": (str, dict),
+    "python_site_packages_path": (str,),
+}
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number"}
+
+
+def field_problems(raw: Any) -> list[str]:
+    """What is of the wrong type in a record :func:`parse_record` accepts (the rest is used).
+
+    A ``depends`` given as a string would otherwise be read character by character, and the
+    dependency error it hides would vanish without a word.
+    """
+    if not isinstance(raw, dict):
+        return []
+    problems = []
+    for key, types in _FIELD_TYPES.items():
+        value = raw.get(key)
+        if value is not None and not isinstance(value, types):
+            wanted = " or ".join(_JSON_TYPES.get(t, t.__name__) for t in types)
+            problems.append(f"field {key!r} is {type(value).__name__}, not {wanted}")
+    paths_data = raw.get("paths_data")
+    if isinstance(paths_data, dict) and not isinstance(paths_data.get("paths", []), list):
+        problems.append("field 'paths_data.paths' is not a list")
+    for key in ("files", "depends"):
+        value = raw.get(key)
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            problems.append(f"field {key!r} holds entries that are not strings")
+    return problems
+
+
+def _parse(
+    raw: Any, rel: str, mapper: PathMapper
+) -> tuple[CondaRecord | None, list[RecordProblem]]:
+    """:func:`parse_record`, with every problem of the record as a :class:`RecordProblem`."""
+    try:
+        record = parse_record(raw, rel, mapper)
+    except ValueError as err:
+        return None, [RecordProblem(rel, f"is not a package record: {err}")]
+    return record, [
+        RecordProblem(rel, f"has a {problem}; that field was ignored")
+        for problem in field_problems(raw)
+    ]
+
+
 def _json_names(meta: Path) -> list[str]:
     with os.scandir(meta) as entries:
         return sorted(entry.name for entry in entries if entry.name.endswith(".json"))
@@ -241,12 +294,13 @@ def _decode(meta: Path, name: str) -> Any:
     """The decoded record ``conda-meta/<name>``, or the :class:`RecordProblem` of reading it."""
     rel = f"conda-meta/{name}"
     try:
-        with open(os.path.join(meta, name), "rb") as handle:
-            return json.loads(handle.read())
+        return safeio.load_json(
+            os.path.join(meta, name), limit=safeio.RECORD_JSON_LIMIT, root=str(meta)
+        )
     except OSError as err:
         return RecordProblem(rel, f"cannot be read: {err.strerror or err}")
-    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: nesting
-        return RecordProblem(rel, f"is not valid JSON: {err}")
+    except ValueError as err:  # UnicodeDecodeError and too deep nesting included
+        return RecordProblem(rel, f"is not valid JSON: {str(err)[:200]}")
 
 
 def load_raw_records(prefix: Path) -> tuple[dict[str, Any], list[RecordProblem]]:
@@ -289,10 +343,10 @@ def read_all_records(
         if isinstance(raw, RecordProblem):
             unreadable.append(raw)
             continue
-        try:
-            records.append(parse_record(raw, f"conda-meta/{name}", mapper))
-        except ValueError as err:
-            invalid.append(RecordProblem(f"conda-meta/{name}", f"is not a package record: {err}"))
+        record, problems = _parse(raw, f"conda-meta/{name}", mapper)
+        if record is not None:
+            records.append(record)
+        invalid.extend(problems)
     return tuple(records), [*unreadable, *invalid]
 
 
@@ -326,8 +380,8 @@ def read_records(
     records: list[CondaRecord] = []
     problems: list[RecordProblem] = []
     for rel, raw in raws.items():
-        try:
-            records.append(parse_record(raw, rel, mapper))
-        except ValueError as err:
-            problems.append(RecordProblem(rel, f"is not a package record: {err}"))
+        record, found = _parse(raw, rel, mapper)
+        if record is not None:
+            records.append(record)
+        problems.extend(found)
     return tuple(records), problems

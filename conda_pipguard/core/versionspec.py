@@ -36,15 +36,23 @@ def split_depends(entry: str) -> tuple[str, str]:
     return name, parts[1] if len(parts) > 1 else ""
 
 
-def _version(text: str) -> Version | None:
+#: Longer version strings are not versions anyone published: not parsed (the digits of a
+#: 5,000-digit "version" would not even convert to an int).
+MAX_VERSION_LENGTH = 128
+
+
+def parse_version(text: object) -> Version | None:
+    """*text* as a PEP 440 version, or None when it is not one (or not a short string)."""
+    if not isinstance(text, str) or len(text) > MAX_VERSION_LENGTH:
+        return None
     try:
         return Version(text)
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):
         return None
 
 
 def _prefix_match(installed: Version, prefix: str) -> bool | None:
-    wanted = _version(prefix)
+    wanted = parse_version(prefix)
     if wanted is None:
         return None
     size = len(wanted.release)
@@ -68,7 +76,7 @@ def _term(installed: Version, term: str) -> bool | None:
         return _prefix_match(installed, text)
     if any(char in text for char in "*()^$"):
         return None
-    wanted = _version(text)
+    wanted = parse_version(text)
     if wanted is None:
         return None
     compare: dict[str, Callable[[], bool]] = {
@@ -91,7 +99,7 @@ def _compatible(wanted: Version) -> str:
 
 def match_version(spec: str, version: str) -> bool | None:
     """Whether *version* satisfies the conda version *spec*; None when not evaluated."""
-    installed = _version(version)
+    installed = parse_version(version)
     if installed is None or "(" in spec:
         return None
     any_unknown = False

@@ -87,12 +87,11 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     """
     from conda.base.context import context
 
-    from ..cli.fix import conda_launcher, render_outcome, run_plan
+    from ..cli.fix import render_outcome, run_plan
+    from .host import conda_launcher
 
     diagnosis = _scan(prefix)
-    plan = build_plan(
-        diagnosis, conda=conda_launcher(with_conda=True) or ("conda",), offline=context.offline
-    )
+    plan = build_plan(diagnosis, conda=conda_launcher(), offline=context.offline)
     sys.stdout.write(render_plan(plan) + "\n")
     if plan.blockers:
         return 1

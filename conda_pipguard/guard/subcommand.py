@@ -18,9 +18,10 @@ SUMMARY = "Show, prevent and repair what pip did to conda environments."
 def build_parser() -> argparse.ArgumentParser:
     """The ``conda pipguard`` parser, with conda's own option helpers."""
     from ..cli.main import configure_parser
+    from .host import CondaHost
 
     parser = argparse.ArgumentParser(prog="conda pipguard", description=SUMMARY)
-    configure_parser(parser, with_conda=True)
+    configure_parser(parser, CondaHost())
     return parser
 
 
@@ -50,9 +51,10 @@ def execute(argv: Sequence[str] | argparse.Namespace) -> int:
     from ..cli.main import run
     from ..core.errors import PipguardError
     from .errors import CondaPipguardError
+    from .host import CondaHost
 
     args = parse(() if isinstance(argv, argparse.Namespace) else argv)
     try:
-        return run(args, with_conda=True)
+        return run(args, CondaHost())
     except PipguardError as err:
         raise CondaPipguardError.from_core(err) from err

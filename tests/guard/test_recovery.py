@@ -131,9 +131,10 @@ def test_fix_works_in_block_mode(conda_envs, story, monkeypatch):
 
 
 def test_dry_run_through_conda_changes_nothing(conda_envs, story):
+    from conda.exceptions import DryRunExit
+
     before = tree_hashes(story)
-    out, _, code = conda_envs.cli("pipguard", "fix", "-p", story, "--dry-run")
-    assert code == 0
+    out, _, _ = conda_envs.cli("pipguard", "fix", "-p", story, "--dry-run", raises=DryRunExit)
     assert (
         f"1. CONDA_PLUGINS_PIPGUARD_MODE=off {sys.executable} -m conda install -p {story} "
         "--force-reinstall"

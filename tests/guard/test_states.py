@@ -155,8 +155,9 @@ def test_damage_without_pip_in_the_env(conda_envs, numpy_channel):
     assert data["verdict"] == "broken"
     assert ("shadowed", "numpy") in findings(data)
 
-    out, err, code = conda_envs.cli("pipguard", "fix", "-p", prefix, "--dry-run")
-    assert code == 0, err
+    from conda.exceptions import DryRunExit
+
+    out, _, _ = conda_envs.cli("pipguard", "fix", "-p", prefix, "--dry-run", raises=DryRunExit)
     assert "remove-files" not in out and "remove numpy 2.1.0 (uv)'s files" in out
     after = run_every_fix(conda_envs, prefix)
     assert (after["verdict"], after["findings"]) == ("clean", [])

@@ -50,9 +50,11 @@ def test_text_output_and_fail_on(conda_envs, story):
     assert code == 0 and err == ""
 
 
-def test_not_an_environment_is_a_conda_error(conda_envs, tmp_path):
-    from conda_pipguard.guard.errors import CondaPipguardError
+def test_not_an_environment_is_conda_s_own_error(conda_envs, tmp_path):
+    from conda.exceptions import DirectoryNotACondaEnvironmentError
 
-    _, _, excinfo = conda_envs.cli("pipguard", "status", "-p", tmp_path, raises=CondaPipguardError)
-    assert "is not a conda environment" in str(excinfo.value)
-    assert excinfo.value.return_code == 2
+    _, _, excinfo = conda_envs.cli(
+        "pipguard", "status", "-p", tmp_path, raises=DirectoryNotACondaEnvironmentError
+    )
+    assert "it is not a conda environment" in str(excinfo.value)
+    assert excinfo.value.return_code == 1  # conda's, as for `conda list -p DIR`

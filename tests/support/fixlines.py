@@ -27,6 +27,9 @@ def shell_env(home: Path, find_links: Iterable[Path] = ()) -> dict[str, str]:
         (shims / "uv").symlink_to(uv)
     env = {k: v for k, v in isolated_env(home, find_links=list(find_links)).items()}
     env = {k: v for k, v in env.items() if not k.startswith("UV_")}
+    # the conda the fix lines call is configured as this test configured conda (offline,
+    # classic solver, its own package cache): the session has no machine CONDA_* left to leak
+    env.update({k: v for k, v in os.environ.items() if k.startswith("CONDA_")})
     env.update(
         {
             "PATH": f"{shims}{os.pathsep}{env.get('PATH', '')}",
