@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import email.parser
 import json
 import os
 import posixpath
 import re
 from dataclasses import dataclass
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from . import safeio
+from .metafiles import SafeDistribution, csv_rows, read_small
 
 _EGG_INFO_SUFFIX = re.compile(r"-py\d+(?:\.\d+)*(?:-[^-]+)?$")
 
@@ -184,7 +182,7 @@ def b64_to_hex(value: str) -> str | None:
         return None
 
 
-def _record_entries(dist: _SafeDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
+def _record_entries(dist: SafeDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
     """RECORD (or an egg-info's file list), prefix-relative, hashes and sizes kept as text.
 
     A dist-info's RECORD is CSV by specification and is read directly: building
@@ -199,7 +197,7 @@ def _record_entries(dist: _SafeDistribution, site_packages: str) -> tuple[Record
             return None
         rows = [[item.as_posix()] for item in files]
     else:
-        rows = _csv_rows(text)
+        rows = csv_rows(text)
     entries = []
     normpath = posixpath.normpath
     for row in rows:
@@ -223,74 +221,6 @@ def _record_entries(dist: _SafeDistribution, site_packages: str) -> tuple[Record
     return tuple(entries)
 
 
-def _csv_rows(text: str) -> list[list[str]]:
-    """The rows of a RECORD, leaving out a line CSV cannot read rather than the whole file.
-
-    A NUL byte, or a field over the csv module's size limit, makes such a line.
-    """
-    lines = text.splitlines()
-    try:
-        return [row for row in csv.reader(lines) if row]
-    except csv.Error:
-        pass
-    rows = []
-    for line in lines:
-        try:
-            rows.extend(row for row in csv.reader([line]) if row)
-        except csv.Error:
-            continue
-    return rows
-
-
-#: Files of a dist-info/egg-info read in full, and the most bytes each may hold.
-_LIMITS = {"RECORD": safeio.DIST_RECORD_LIMIT, "METADATA": safeio.METADATA_LIMIT}
-_LIMITS["PKG-INFO"] = safeio.METADATA_LIMIT
-_LIMITS["SOURCES.txt"] = _LIMITS["installed-files.txt"] = safeio.DIST_RECORD_LIMIT
-
-
-class _SafeDistribution(importlib_metadata.Distribution):
-    """An ``importlib.metadata`` distribution read through :mod:`.safeio`.
-
-    A missing file is None, as importlib expects; an unreadable one (FIFO, device, too large,
-    a link out of the prefix) is recorded in :attr:`unreadable` and also read as None, so one
-    bad file never hides the rest. Text is UTF-8, undecodable bytes replaced.
-    """
-
-    def __init__(self, path: Path, root: str) -> None:
-        self._path = path
-        self._root = root
-        self.unreadable: dict[str, str] = {}
-
-    def read_text(self, filename: str) -> str | None:
-        """The file's text, or None when missing or refused."""
-        try:
-            return safeio.read_text(
-                self._path / filename,
-                limit=_LIMITS.get(filename, safeio.SMALL_LIMIT),
-                root=self._root,
-                errors="replace",
-            )
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as err:
-            self.unreadable[filename] = err.strerror or str(err)
-            return None
-
-    def locate_file(self, path: str | os.PathLike[str]) -> Path:
-        """Paths in RECORD are relative to the directory holding the dist-info."""
-        return self._path.parent / path
-
-
-def _read_small(path: Path, root: Path | None = None) -> str | None:
-    """A small optional file's text; None when missing or unreadable (FIFO, directory, ...)."""
-    try:
-        return safeio.read_text(
-            path, limit=safeio.SMALL_LIMIT, root=str(root) if root else None, errors="replace"
-        )
-    except OSError:
-        return None
-
-
 def _editable(direct_url: dict[str, Any] | None) -> tuple[bool, str | None]:
     if not direct_url:
         return False, None
@@ -302,13 +232,13 @@ def _editable(direct_url: dict[str, Any] | None) -> tuple[bool, str | None]:
 
 
 def _egg_link(prefix: Path, entry: DistDir) -> Distribution | Debris:
-    text = _read_small(prefix / entry.path, prefix) or ""
+    text = read_small(prefix / entry.path, prefix) or ""
     source = text.splitlines()[0].strip() if text.strip() else ""
     if not source:
         return Debris(entry.path, "an .egg-link that names no source directory")
     version = ""
     for info in sorted(Path(source).glob("*.egg-info")):
-        meta = _read_small(info / "PKG-INFO", Path(source))
+        meta = read_small(info / "PKG-INFO", Path(source))
         if meta:
             version = email.parser.Parser().parsestr(meta, headersonly=True).get("Version", "")
             break
@@ -330,7 +260,7 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
     path = prefix / entry.path
     site_packages = posixpath.dirname(entry.path)
     if path.is_file():  # a single-file egg-info is its own PKG-INFO
-        text = _read_small(path, prefix)
+        text = read_small(path, prefix)
         message = email.parser.Parser().parsestr(text or "", headersonly=True)
         if not message.get("Name"):
             return Debris(entry.path, "an egg-info file without a Name")
@@ -341,7 +271,7 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
             kind="egg-info",
             site_packages=site_packages,
         )
-    dist = _SafeDistribution(path, str(prefix))
+    dist = SafeDistribution(path, str(prefix))
     missing = "METADATA" if entry.kind == "dist-info" else "PKG-INFO"
     try:
         text = dist.read_text(missing)
@@ -439,7 +369,7 @@ def scan_site_packages(
 
 def conda_develop_paths(prefix: Path, site_packages: str) -> list[str]:
     """Source directories added by ``conda develop`` (its ``conda.pth``)."""
-    text = _read_small(prefix / site_packages / "conda.pth", prefix)
+    text = read_small(prefix / site_packages / "conda.pth", prefix)
     if not text:
         return []
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
