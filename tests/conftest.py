@@ -135,6 +135,11 @@ def scan(kit: EnvKit):
 @pytest.fixture
 def numpy_channel(kit: EnvKit) -> EnvKit:
     """The user story's channel: numpy 1.26.4 and scipy (needs numpy <2), plus numpy 2.1 wheel."""
+    return add_story_packages(kit)
+
+
+def add_story_packages(kit: EnvKit) -> EnvKit:
+    """Put the user story's packages in *kit*'s channel and wheels (see ``numpy_channel``)."""
     kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
     kit.add_package(
         "scipy",

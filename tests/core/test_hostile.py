@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NUMPY_1, NUMPY_2
+from tests.conftest import add_story_packages
 from tests.support.envkit import EnvKit, site_packages, tree_hashes
 
 TIMEOUT = 30
@@ -39,17 +39,7 @@ COMMANDS = [
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory) -> Path:
-    kit = EnvKit(tmp_path_factory.mktemp("hostile"))
-    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
-    kit.add_package(
-        "scipy",
-        "1.11.4",
-        modules={"scipy/__init__.py": "import numpy\n"},
-        depends=["numpy >=1.23.5,<2.0a0"],
-        requires_dist=["numpy<2,>=1.23.5"],
-        noarch=False,
-    )
-    kit.wheel("numpy", "2.1.0", NUMPY_2)
+    kit = add_story_packages(EnvKit(tmp_path_factory.mktemp("hostile")))
     kit.wheel("tinyweb", "1.0", {"tinyweb.py": ""})
     prefix = kit.create("story", ["python", "pip", "numpy", "scipy"], dialect="conda")
     kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
