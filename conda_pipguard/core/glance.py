@@ -1,0 +1,239 @@
+"""The guard's first look at an env, from directory listings: which distributions are not conda's.
+
+The pre-command hook runs inside every ``conda install``; it only has to decide whether to print
+one line and which distribution to name in it. So it reads no record it does not need:
+
+1. ``conda-meta``'s file names (``name-version-build.json``) give every conda package's name and
+   version; the ``python``/``python_abi`` records give the site-packages directory.
+2. site-packages' dist-info/egg-info names give every distribution's name and version.
+3. A distribution is conda's when a record of the same project (conda and PyPI names mapped as
+   :func:`~.ownership.name_keys` maps them) has its version and was written after the metadata
+   directory last changed (pip's ``--force-reinstall`` of the same version makes a new one).
+4. Only the others are read further: the record of their project (when there is one) decides
+   ownership as :func:`~.ownership.classify` does; without one, ``INSTALLER`` does.
+5. The first non-conda distribution of a conda package's project is read against that record
+   with the ledger (:func:`~.overlay.layer_of`), to tell a live layer from stale metadata.
+
+The full analysis decides ownership from every record's file list; this look agrees with it
+except where a conda package provides a project of an unrelated name *and* another installer
+rewrote its metadata (then this look sees a distribution of no conda project).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from .distributions import (
+    DistDir,
+    Distribution,
+    list_dist_dirs,
+    shallow_distribution,
+    with_metadata,
+)
+from .environment import Environment
+from .impact import risk_text
+from .ledger import Ledger
+from .overlay import Layer, layer_of
+from .ownership import Ownership, dist_dir_of, is_intact, project_key
+from .python import PythonLayout, layout_from_disk, layout_from_records
+from .records import CondaRecord, PathMapper, parse_record
+
+
+@dataclass(frozen=True)
+class Glance:
+    """What the directory listings of one env say about its non-conda distributions.
+
+    Attributes:
+        env: The env as far as it was read: its Python, the distributions (names and versions
+            only) and the records that were needed (not all of them).
+        foreign: The distributions that are not conda's, in the env's order.
+        named: The one the warning names: the first live layer over a conda package, else the
+            first stale one; None when no conda package's project is involved.
+    """
+
+    env: Environment
+    foreign: tuple[Distribution, ...]
+    named: Layer | None
+    theirs: tuple[str, ...] = field(default=(), repr=False)
+    meta: _Meta | None = field(default=None, repr=False, compare=False)
+
+    def risk_line(self) -> str | None:
+        """The pre-command's one line (as :func:`~.impact.risk_line` says it); None when clean."""
+        if not self.foreign:
+            return None
+        return risk_text(self.env.target_flag, [d.name for d in self.foreign], self.named)
+
+    def records_for(self, names: Iterable[str]) -> tuple[CondaRecord, ...]:
+        """The installed records of packages *names* and of the non-conda projects' packages.
+
+        What :class:`~.impact.PipLayer` needs for the impact of a plan of *names*.
+        """
+        if self.meta is None:
+            return ()
+        wanted = {name for name in names if name in self.meta.files} | set(self.theirs)
+        found = (self.meta.record(name) for name in sorted(wanted))
+        return tuple(record for record in found if record is not None)
+
+
+def _canonical(name: str) -> str:
+    # conda names are almost always canonical already; the regex only where they may not be
+    if name.islower() and "_" not in name and "." not in name and "--" not in name:
+        return name
+    return canonicalize_name(name)
+
+
+class _Meta:
+    """``conda-meta`` by file name; records parsed on demand and kept."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
+        self.files: dict[str, str] = {}  # package name -> its record's file name
+        self.versions: dict[str, str] = {}
+        with os.scandir(prefix / "conda-meta") as entries:
+            for entry in entries:
+                parts = entry.name[:-5].rsplit("-", 2) if entry.name.endswith(".json") else ()
+                if len(parts) == 3 and all(parts):
+                    self.files[parts[0]] = entry.name
+                    self.versions[parts[0]] = parts[1]
+        self.by_canonical = {_canonical(name): name for name in self.files}
+        self._parsed: dict[str, CondaRecord | None] = {}
+        self.mapper = PathMapper(None)
+
+    def names_of(self, key: str) -> list[str]:
+        """Conda packages that may provide Python project *key* (the inverse of ``name_keys``)."""
+        found = (self.by_canonical.get(f"{prefix}{key}") for prefix in ("", "py-", "python-"))
+        return [name for name in found if name is not None]
+
+    def record(self, name: str, *, files: bool = True) -> CondaRecord | None:
+        """The parsed record of package *name* (None when unreadable).
+
+        Without *files* the file list is left out (``python.exe`` kept: it tells Windows).
+        """
+        if name not in self._parsed:
+            rel = f"conda-meta/{self.files[name]}"
+            try:
+                with open(f"{self.prefix}/{rel}", "rb") as handle:
+                    raw = json.loads(handle.read())
+                if not files and isinstance(raw, dict):
+                    listed = raw.pop("files", None) or ()
+                    raw.pop("paths_data", None)
+                    raw["files"] = [p for p in listed if str(p).lower() == "python.exe"]
+                parsed = parse_record(raw, rel, self.mapper)
+            except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+                parsed = None
+            if not files:
+                return parsed
+            self._parsed[name] = parsed
+        return self._parsed[name]
+
+    def mtime(self, name: str) -> int:
+        try:
+            return os.stat(f"{self.prefix}/conda-meta/{self.files[name]}").st_mtime_ns
+        except OSError:
+            return 0
+
+    @property
+    def parsed(self) -> tuple[CondaRecord, ...]:
+        return tuple(record for record in self._parsed.values() if record is not None)
+
+
+def _python(meta: _Meta) -> PythonLayout | None:
+    named = {
+        n: r
+        for n in ("python", "python_abi")
+        if n in meta.files and (r := meta.record(n, files=False))
+    }
+    layout = layout_from_records(named, meta.prefix)
+    if layout is None and "python" not in meta.files:
+        interpreter = (meta.prefix / "python.exe").exists() or (meta.prefix / "bin/python").exists()
+        layout = layout_from_disk(meta.prefix) if interpreter else None
+    if layout is not None:
+        meta.mapper = PathMapper(layout.site_packages, layout.scripts)  # python's is not noarch
+    return layout
+
+
+def _installer(prefix: Path, entry: DistDir) -> str | None:
+    try:
+        with open(prefix / entry.path / "INSTALLER", encoding="utf-8") as handle:
+            return handle.read(64).strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _provides(record: CondaRecord, key: str) -> bool:
+    return any(
+        (d := dist_dir_of(f.path)) is not None and project_key(d) == key
+        for f in record.files
+        if ".dist-info" in f.path or ".egg-info" in f.path
+    )
+
+
+def _owner_of(
+    prefix: Path, meta: _Meta, entry: DistDir, dist: Distribution
+) -> tuple[bool, list[CondaRecord]]:
+    """Whether *entry* is conda's, and the records of its project (read only when in doubt)."""
+    key = _canonical(entry.name)
+    names = meta.names_of(key)
+    mine = [n for n in names if meta.versions[n] == entry.version]
+    if mine:
+        try:
+            changed = os.stat(f"{prefix}/{entry.path}").st_mtime_ns
+        except OSError:
+            changed = None
+        if changed is not None and any(changed <= meta.mtime(n) for n in mine):
+            return True, []
+    records = [r for n in names if (r := meta.record(n)) is not None]
+    for record in records:
+        if any(f.path == entry.path or f.path.startswith(f"{entry.path}/") for f in record.files):
+            if is_intact(prefix, with_metadata(prefix, dist), record):
+                return True, []
+            return False, [record]
+    if not records and _installer(prefix, entry) == "conda":
+        return True, []
+    return False, [r for r in records if _provides(r, key)]
+
+
+def glance(prefix: str | os.PathLike[str], name: str | None = None) -> Glance:
+    """Look at *prefix* as cheaply as the pre-command's line allows.
+
+    Raises:
+        OSError: *prefix* has no readable ``conda-meta``.
+    """
+    root = Path(os.path.abspath(prefix))
+    meta = _Meta(root)
+    python = _python(meta)
+    entries = list_dist_dirs(root, python.site_packages)[0] if python else []
+    dists = tuple(shallow_distribution(entry) for entry in entries)
+    foreign: list[Distribution] = []
+    theirs: list[list[CondaRecord]] = []
+    projects: set[str] = set()
+    for entry, dist in zip(entries, dists, strict=True):
+        conda, records = _owner_of(root, meta, entry, dist)
+        if not conda:
+            foreign.append(dist)
+            theirs.append(records)
+            projects.update(meta.names_of(_canonical(entry.name)))
+    env = Environment(
+        prefix=root,
+        name=name,
+        python=python,
+        records=meta.parsed,
+        distributions=dists,
+    )
+    ledger = Ledger(root)
+    named: Layer | None = None
+    for dist, records in zip(foreign, theirs, strict=True):
+        if not records:
+            continue
+        found = layer_of(env, Ownership.of(records), ledger, with_metadata(root, dist))
+        if found.live:
+            named = found
+            break
+        named = named or found
+    return Glance(env, tuple(foreign), named, tuple(sorted(projects)), meta)
