@@ -50,8 +50,9 @@ class Glance:
     """What the directory listings of one env say about its non-conda distributions.
 
     Attributes:
-        env: The env as far as it was read: its Python, the distributions (names and versions
-            only) and the records that were needed (not all of them).
+        env: The env as far as it was read: its Python, the records that were needed (not all
+            of them) and, as distributions (names and versions only), the non-conda ones and
+            conda's pip (whether pip is there is all the fix commands ask of the others).
         foreign: The distributions that are not conda's, in the env's order.
         named: The one the warning names: the first live layer over a conda package, else the
             first stale one; None when no conda package's project is involved.
@@ -82,17 +83,54 @@ class Glance:
 
 
 def _canonical(name: str) -> str:
-    # conda names are almost always canonical already; the regex only where they may not be
-    if name.islower() and "_" not in name and "." not in name and "--" not in name:
-        return name
-    return canonicalize_name(name)
+    """``canonicalize_name``, without the regex where plain replacements give the same."""
+    key = name.lower().replace("_", "-").replace(".", "-")
+    return key if "--" not in key else canonicalize_name(name)
+
+
+class _Directory:
+    """Modification times of directory entries, each directory opened once.
+
+    Where the OS offers ``dir_fd``, a ``stat`` looks up one path component instead of the
+    whole prefix's.
+    """
+
+    def __init__(self) -> None:
+        self._fds: dict[str, int | None] = {}
+
+    def __call__(self, directory: str, name: str) -> int:
+        """``st_mtime_ns`` of *directory*/*name*; raises OSError."""
+        try:
+            fd = self._fds[directory]
+        except KeyError:
+            fd = None
+            if _DIR_FD:
+                try:
+                    fd = os.open(directory, os.O_RDONLY)
+                except OSError:
+                    fd = None
+            self._fds[directory] = fd
+        if fd is None:
+            return os.stat(f"{directory}/{name}").st_mtime_ns
+        return os.stat(name, dir_fd=fd).st_mtime_ns
+
+    def close(self) -> None:
+        """Close the descriptors."""
+        for fd in self._fds.values():
+            if fd is not None:
+                os.close(fd)
+        self._fds.clear()
+
+
+_DIR_FD = os.stat in os.supports_dir_fd
 
 
 class _Meta:
     """``conda-meta`` by file name; records parsed on demand and kept."""
 
-    def __init__(self, prefix: Path) -> None:
+    def __init__(self, prefix: Path, times: _Directory) -> None:
         self.prefix = prefix
+        self.times = times
         self.files: dict[str, str] = {}  # package name -> its record's file name
         self.versions: dict[str, str] = {}
         with os.scandir(prefix / "conda-meta") as entries:
@@ -101,14 +139,21 @@ class _Meta:
                 if len(parts) == 3 and all(parts):
                     self.files[parts[0]] = entry.name
                     self.versions[parts[0]] = parts[1]
-        self.by_canonical = {_canonical(name): name for name in self.files}
+        # conda names are canonical but for a few (``typing_extensions``, ``ruamel.yaml``)
+        self.odd = {_canonical(n): n for n in self.files if "_" in n or "." in n or "--" in n}
         self._parsed: dict[str, CondaRecord | None] = {}
         self.mapper = PathMapper(None)
 
     def names_of(self, key: str) -> list[str]:
         """Conda packages that may provide Python project *key* (the inverse of ``name_keys``)."""
-        found = (self.by_canonical.get(f"{prefix}{key}") for prefix in ("", "py-", "python-"))
-        return [name for name in found if name is not None]
+        files, odd = self.files, self.odd
+        found = []
+        for name in (key, f"py-{key}", f"python-{key}"):
+            if name in files:
+                found.append(name)
+            elif name in odd:
+                found.append(odd[name])
+        return found
 
     def record(self, name: str, *, files: bool = True) -> CondaRecord | None:
         """The parsed record of package *name* (None when unreadable).
@@ -133,8 +178,9 @@ class _Meta:
         return self._parsed[name]
 
     def mtime(self, name: str) -> int:
+        """When the record of package *name* was written (ns; 0 when unknown)."""
         try:
-            return os.stat(f"{self.prefix}/conda-meta/{self.files[name]}").st_mtime_ns
+            return self.times(f"{self.prefix}/conda-meta", self.files[name])
         except OSError:
             return 0
 
@@ -174,27 +220,29 @@ def _provides(record: CondaRecord, key: str) -> bool:
     )
 
 
-def _owner_of(
-    prefix: Path, meta: _Meta, entry: DistDir, dist: Distribution
-) -> tuple[bool, list[CondaRecord]]:
+def _owner_of(prefix: str, meta: _Meta, entry: DistDir) -> tuple[bool, list[CondaRecord]]:
     """Whether *entry* is conda's, and the records of its project (read only when in doubt)."""
     key = _canonical(entry.name)
     names = meta.names_of(key)
-    mine = [n for n in names if meta.versions[n] == entry.version]
-    if mine:
+    versions = meta.versions
+    if any(versions[n] == entry.version for n in names):
+        directory, _, base = entry.path.rpartition("/")
         try:
-            changed = os.stat(f"{prefix}/{entry.path}").st_mtime_ns
+            changed = meta.times(f"{prefix}/{directory}", base)
         except OSError:
             changed = None
-        if changed is not None and any(changed <= meta.mtime(n) for n in mine):
+        if changed is not None and any(
+            versions[n] == entry.version and changed <= meta.mtime(n) for n in names
+        ):
             return True, []
+    root = Path(prefix)
     records = [r for n in names if (r := meta.record(n)) is not None]
     for record in records:
         if any(f.path == entry.path or f.path.startswith(f"{entry.path}/") for f in record.files):
-            if is_intact(prefix, with_metadata(prefix, dist), record):
+            if is_intact(root, with_metadata(root, shallow_distribution(entry)), record):
                 return True, []
             return False, [record]
-    if not records and _installer(prefix, entry) == "conda":
+    if not records and _installer(root, entry) == "conda":
         return True, []
     return False, [r for r in records if _provides(r, key)]
 
@@ -206,25 +254,34 @@ def glance(prefix: str | os.PathLike[str], name: str | None = None) -> Glance:
         OSError: *prefix* has no readable ``conda-meta``.
     """
     root = Path(os.path.abspath(prefix))
-    meta = _Meta(root)
+    times = _Directory()
+    try:
+        return _glance(root, name, _Meta(root, times))
+    finally:
+        times.close()
+
+
+def _glance(root: Path, name: str | None, meta: _Meta) -> Glance:
     python = _python(meta)
     entries = list_dist_dirs(root, python.site_packages)[0] if python else []
-    dists = tuple(shallow_distribution(entry) for entry in entries)
     foreign: list[Distribution] = []
     theirs: list[list[CondaRecord]] = []
     projects: set[str] = set()
-    for entry, dist in zip(entries, dists, strict=True):
-        conda, records = _owner_of(root, meta, entry, dist)
+    pip: list[Distribution] = []
+    for entry in entries:
+        conda, records = _owner_of(str(root), meta, entry)
         if not conda:
-            foreign.append(dist)
+            foreign.append(shallow_distribution(entry))
             theirs.append(records)
             projects.update(meta.names_of(_canonical(entry.name)))
+        elif _canonical(entry.name) == "pip":
+            pip.append(shallow_distribution(entry))
     env = Environment(
         prefix=root,
         name=name,
         python=python,
         records=meta.parsed,
-        distributions=dists,
+        distributions=tuple(sorted((*foreign, *pip), key=lambda d: d.path)),
     )
     ledger = Ledger(root)
     named: Layer | None = None
