@@ -142,6 +142,7 @@ class _Meta:
         # conda names are canonical but for a few (``typing_extensions``, ``ruamel.yaml``)
         self.odd = {_canonical(n): n for n in self.files if "_" in n or "." in n or "--" in n}
         self._parsed: dict[str, CondaRecord | None] = {}
+        self._raw: dict[str, bytes | None] = {}
         self.mapper = PathMapper(None)
 
     def names_of(self, key: str) -> list[str]:
@@ -163,8 +164,10 @@ class _Meta:
         if name not in self._parsed:
             rel = f"conda-meta/{self.files[name]}"
             try:
-                with open(f"{self.prefix}/{rel}", "rb") as handle:
-                    raw = json.loads(handle.read())
+                data = self.raw(name)
+                if data is None:
+                    raise ValueError("unreadable")
+                raw = json.loads(data)
                 if not files and isinstance(raw, dict):
                     listed = raw.pop("files", None) or ()
                     raw.pop("paths_data", None)
@@ -176,6 +179,36 @@ class _Meta:
                 return parsed
             self._parsed[name] = parsed
         return self._parsed[name]
+
+    def raw(self, name: str) -> bytes | None:
+        """The bytes of package *name*'s record (None when unreadable), read once."""
+        if name not in self._raw:
+            try:
+                with open(f"{self.prefix}/conda-meta/{self.files[name]}", "rb") as handle:
+                    self._raw[name] = handle.read()
+            except OSError:
+                self._raw[name] = None
+        return self._raw[name]
+
+    def lists(self, name: str, path: str) -> CondaRecord | None:
+        """The record of package *name* when it lists *path* or files under it, else None.
+
+        The record's bytes are searched for the last component first: most records are never
+        parsed.
+        """
+        base = path.rpartition("/")[2]
+        raw = self.raw(name)
+        if raw is None or (base.isascii() and base.encode() not in raw):
+            return None
+        record = self.record(name)
+        if record is None:
+            return None
+        inside = f"{path}/"
+        return (
+            record
+            if any(f.path.startswith(inside) or f.path == path for f in record.files)
+            else None
+        )
 
     def mtime(self, name: str) -> int:
         """When the record of package *name* was written (ns; 0 when unknown)."""
@@ -212,18 +245,22 @@ def _installer(prefix: Path, entry: DistDir) -> str | None:
         return None
 
 
-def _provides(record: CondaRecord, key: str) -> bool:
-    return any(
+def _provides(meta: _Meta, name: str, key: str) -> CondaRecord | None:
+    """The record of package *name* when it linked metadata of project *key*."""
+    record = meta.record(name)
+    if record is None:
+        return None
+    found = any(
         (d := dist_dir_of(f.path)) is not None and project_key(d) == key
         for f in record.files
         if ".dist-info" in f.path or ".egg-info" in f.path
     )
+    return record if found else None
 
 
-def _owner_of(prefix: str, meta: _Meta, entry: DistDir) -> tuple[bool, list[CondaRecord]]:
-    """Whether *entry* is conda's, and the records of its project (read only when in doubt)."""
-    key = _canonical(entry.name)
-    names = meta.names_of(key)
+def _owner_of(prefix: str, meta: _Meta, entry: DistDir) -> tuple[bool, CondaRecord | None]:
+    """Whether *entry* is conda's; if not, the record that linked its directory, if any."""
+    names = meta.names_of(_canonical(entry.name))
     versions = meta.versions
     if any(versions[n] == entry.version for n in names):
         directory, _, base = entry.path.rpartition("/")
@@ -234,17 +271,16 @@ def _owner_of(prefix: str, meta: _Meta, entry: DistDir) -> tuple[bool, list[Cond
         if changed is not None and any(
             versions[n] == entry.version and changed <= meta.mtime(n) for n in names
         ):
-            return True, []
+            return True, None
     root = Path(prefix)
-    records = [r for n in names if (r := meta.record(n)) is not None]
-    for record in records:
-        if any(f.path == entry.path or f.path.startswith(f"{entry.path}/") for f in record.files):
-            if is_intact(root, with_metadata(root, shallow_distribution(entry)), record):
-                return True, []
-            return False, [record]
-    if not records and _installer(root, entry) == "conda":
-        return True, []
-    return False, [r for r in records if _provides(r, key)]
+    for n in names:
+        record = meta.lists(n, entry.path)
+        if record is not None:
+            dist = with_metadata(root, shallow_distribution(entry))
+            return is_intact(root, dist, record), record
+    if not names and _installer(root, entry) == "conda":
+        return True, None
+    return False, None
 
 
 def glance(prefix: str | os.PathLike[str], name: str | None = None) -> Glance:
@@ -265,14 +301,14 @@ def _glance(root: Path, name: str | None, meta: _Meta) -> Glance:
     python = _python(meta)
     entries = list_dist_dirs(root, python.site_packages)[0] if python else []
     foreign: list[Distribution] = []
-    theirs: list[list[CondaRecord]] = []
+    owners: list[CondaRecord | None] = []
     projects: set[str] = set()
     pip: list[Distribution] = []
     for entry in entries:
-        conda, records = _owner_of(str(root), meta, entry)
+        conda, owner = _owner_of(str(root), meta, entry)
         if not conda:
             foreign.append(shallow_distribution(entry))
-            theirs.append(records)
+            owners.append(owner)
             projects.update(meta.names_of(_canonical(entry.name)))
         elif _canonical(entry.name) == "pip":
             pip.append(shallow_distribution(entry))
@@ -285,7 +321,15 @@ def _glance(root: Path, name: str | None, meta: _Meta) -> Glance:
     )
     ledger = Ledger(root)
     named: Layer | None = None
-    for dist, records in zip(foreign, theirs, strict=True):
+    for dist, owner in zip(foreign, owners, strict=True):
+        # counterparts as the analysis finds them: the record that linked this directory, else
+        # the records that linked metadata of the same project
+        key = _canonical(dist.name)
+        records = (
+            [owner]
+            if owner
+            else [r for n in meta.names_of(key) if (r := _provides(meta, n, key)) is not None]
+        )
         if not records:
             continue
         found = layer_of(env, Ownership.of(records), ledger, with_metadata(root, dist))
