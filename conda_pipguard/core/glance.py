@@ -9,14 +9,16 @@ one line and which distribution to name in it. So it reads no record it does not
 3. A distribution is conda's when a record of the same project (conda and PyPI names mapped as
    :func:`~.ownership.name_keys` maps them) has its version and was written after the metadata
    directory last changed (pip's ``--force-reinstall`` of the same version makes a new one).
-4. Only the others are read further: the record of their project (when there is one) decides
-   ownership as :func:`~.ownership.classify` does; without one, ``INSTALLER`` does.
+4. Only the others are read further: the records of their project (when there is one) are
+   searched for their directory's name and, where it occurs, parsed to decide ownership as
+   :func:`~.ownership.classify` does; without such a record, ``INSTALLER`` decides.
 5. The first non-conda distribution of a conda package's project is read against that record
    with the ledger (:func:`~.overlay.layer_of`), to tell a live layer from stale metadata.
 
 The full analysis decides ownership from every record's file list; this look agrees with it
-except where a conda package provides a project of an unrelated name *and* another installer
-rewrote its metadata (then this look sees a distribution of no conda project).
+(tests compare the two) except where a conda package provides a project of an unrelated name
+*and* another installer rewrote its metadata, or where a record is unreadable or was deleted by
+``conda list``/``export`` (the full read reports those itself).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class Glance:
         foreign: The distributions that are not conda's, in the env's order.
         named: The one the warning names: the first live layer over a conda package, else the
             first stale one; None when no conda package's project is involved.
+        theirs: Conda packages of the non-conda distributions' projects (by name).
+        meta: The ``conda-meta`` index the look used; it keeps the records it parsed, and
+            parses those :meth:`records_for` asks for.
     """
 
     env: Environment
