@@ -1,8 +1,8 @@
 """In-process cost of the guard's checks on one env; run by ``run.py`` in a fresh process.
 
 ``python benchmarks/probe.py PREFIX --plan JSON [--rounds N] [--no-conda]`` prints JSON: the
-median seconds of the pre-command check (the env's one read), of the post-solve impact of the
-plan right after it (sharing that read, as in a conda command) and of the post-solve alone.
+median seconds of the pre-command check (the env's one look), of the post-solve impact of the
+plan right after it (sharing that look, as in a conda command) and of the post-solve alone.
 Through conda's hooks when conda is importable, else through the core functions they call.
 """
 
@@ -51,22 +51,31 @@ def probe(
 
         via = "conda hooks"
     except ImportError:
-        from conda_pipguard.core.environment import load_environment
-        from conda_pipguard.core.impact import PlannedPackage, impact, risk_line
+        from conda_pipguard.core.glance import glance
+        from conda_pipguard.core.impact import PipLayer, PlannedPackage, impact
+
+        shared: dict[str, object] = {}
+
+        def look():
+            if "glance" not in shared:
+                shared["glance"] = glance(prefix)
+            return shared["glance"]
 
         def pre() -> None:
-            risk_line(load_environment(prefix, metadata=False, include_user_site=False))
+            look().risk_line()
 
         def post() -> None:
-            env = load_environment(prefix, metadata=False, include_user_site=False)
+            seen = look()
+            layer = PipLayer(seen.env, seen.records_for(p[0] for p in plan), seen.foreign)
             impact(
-                env,
+                seen.env,
                 [PlannedPackage(*p) for p in plan],
                 [PlannedPackage(p[0], "99.0", p[2]) for p in plan],
+                layer=layer,
             )
 
         def forget() -> None:
-            pass
+            shared.clear()
 
         via = "core functions"
     samples: dict[str, list[float]] = {"pre-command": [], "post-solve": [], "post-solve alone": []}

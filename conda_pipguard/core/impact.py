@@ -27,7 +27,10 @@ from .analysis import (
 )
 from .distributions import Distribution, with_metadata
 from .environment import Environment
+from .ledger import Ledger
+from .overlay import Layer, layer_of
 from .python import minor_version
+from .records import CondaRecord
 
 
 @dataclass(frozen=True)
@@ -89,23 +92,35 @@ class Impact:
 class PipLayer:
     """What the impact and the risk line need of an env, computed once and reusable.
 
-    The guard keeps one per conda command (pre-command, post-solve and verify share it).
+    The guard keeps one per conda command (post-solve and verify share it).
+
+    Args:
+        env: The environment (a cheap read, ``metadata=False``, is enough).
+        records: The records to index; all of *env*'s by default. The guard passes only the
+            packages of the plan and those of the non-conda distributions' projects: the
+            impacts ask ownership only about those (see :func:`impact`).
+        foreign: The non-conda distributions when the caller already knows them (else
+            :func:`classify` decides from *records*).
 
     Attributes:
-        env: The environment (a cheap read, ``metadata=False``, is enough).
+        env: The environment.
         owners: Which record owns which file and project.
-        conda: Distributions conda owns, intact.
-        foreign: The others, as read (directory names only in a cheap read).
+        foreign: The non-conda distributions, as read (directory names only in a cheap read).
         keys_by_package: conda package name -> the Python projects its files provide.
     """
 
-    def __init__(self, env: Environment) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        records: Iterable[CondaRecord] | None = None,
+        foreign: Sequence[Distribution] | None = None,
+    ) -> None:
         self.env = env
-        self.owners = Ownership.of(env.records)
-        self.conda, self.foreign = classify(env, self.owners)
+        self.owners = Ownership.of(env.records if records is None else records)
+        self.foreign = list(foreign) if foreign is not None else classify(env, self.owners)[1]
         self.keys_by_package: dict[str, set[str]] = {}
-        for key, records in self.owners.provides.items():
-            for record in records:
+        for key, owning in self.owners.provides.items():
+            for record in owning:
                 self.keys_by_package.setdefault(record.name, set()).add(key)
         self._foreign_read: list[Distribution] | None = None
 
@@ -169,8 +184,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                     continue
             if package.paths is not None and not hits:
                 continue
-            old = plan.unlink.get(package.name)
-            verb = f"replace {old.label} with {package.version}" if old else f"link {package.label}"
+            verb = _verb(plan.unlink.get(package.name), package)
             impacts.append(
                 Impact(
                     "overwrite",
@@ -197,6 +211,15 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 )
             )
     return impacts
+
+
+def _verb(old: PlannedPackage | None, new: PlannedPackage) -> str:
+    """What conda does to a package: link it, reinstall it, or replace one version with another."""
+    if old is None:
+        return f"link {new.label}"
+    if old.version == new.version:
+        return f"reinstall {new.label}"
+    return f"replace {old.label} with {new.version}"
 
 
 def _requirements(plan: _Plan) -> list[Impact]:
@@ -290,7 +313,10 @@ def impact(
 ) -> list[Impact]:
     """What linking *link* and unlinking *unlink* in *env* does to its non-conda packages.
 
-    *layer* is :class:`PipLayer` of *env* when the caller keeps one (built here otherwise).
+    *layer* is :class:`PipLayer` of *env* when the caller keeps one (built here otherwise). A
+    layer of some records only gives the same impacts when it holds the installed records of
+    the plan's packages and of the non-conda distributions' projects: ownership is asked about
+    other records only to be matched against the plan's names.
     """
     plan = _Plan(layer if layer is not None else PipLayer(env), list(unlink), list(link))
     if not plan.foreign:
@@ -309,24 +335,41 @@ def impact(
 def risk_line(env: Environment, *, layer: PipLayer | None = None) -> str | None:
     """One line for the start of a conda command in an env pip has touched; None when clean.
 
-    Cheap on purpose: it works on an env read with ``metadata=False`` (ownership from
-    dist-info directories plus the few metadata hashes :func:`classify` checks).
+    Works on an env read with ``metadata=False`` (ownership from dist-info directories plus the
+    few metadata hashes :func:`classify` checks); only the distributions of a conda package's
+    project are read further, with the ledger, to tell a live layer from stale metadata. The
+    guard's pre-command says the same from directory listings (:mod:`.glance`).
     """
     layer = layer if layer is not None else PipLayer(env)
-    owners, foreign = layer.owners, layer.foreign
-    if not foreign:
+    if not layer.foreign:
         return None
-    details = f"Details: conda pipguard status {FixCommands(env).target}"
-    worst = next(
-        ((dist, records[0]) for dist in foreign if (records := counterparts(owners, dist))), None
-    )
+    ledger = Ledger(env.prefix)
+    named: Layer | None = None
+    for dist in layer.foreign:
+        if not counterparts(layer.owners, dist):
+            continue
+        found = layer_of(env, layer.owners, ledger, with_metadata(env.prefix, dist))
+        if found.live:
+            named = found
+            break
+        named = named or found
+    return risk_text(FixCommands(env).target, [d.name for d in layer.foreign], named)
+
+
+def risk_text(target: str, foreign: Sequence[str], named: Layer | None) -> str:
+    """The pre-command's line: *foreign* distribution names, the one *named* (live or stale)."""
+    details = f"Details: conda pipguard status {target}"
     count = len(foreign)
     some = f"{count} Python package{'s' if count > 1 else ''} here {'are' if count > 1 else 'is'}"
-    if worst is None:
-        names = ", ".join(dist.name for dist in foreign[:3]) + (", ..." if count > 3 else "")
+    if named is None:
+        names = ", ".join(foreign[:3]) + (", ..." if count > 3 else "")
         return f"conda-pipguard: {some} from pip ({names}); conda does not track them. {details}"
-    dist, record = worst
-    dist = with_metadata(env.prefix, dist)  # a cheap read knows only directory names
+    dist, record = named.dist, named.counterparts[0]
+    if named.stale:
+        return (
+            f"conda-pipguard: {label(dist)} is stale: conda's {record.name} {record.version} is "
+            f"back on disk, but pip still lists {dist.version} ({some} not from conda). {details}"
+        )
     return (
         f"conda-pipguard: {label(dist)} shadows conda's {record.name} {record.version} ({some} "
         f"not from conda). conda does not track them: this command can overwrite or break them. "

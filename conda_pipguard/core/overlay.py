@@ -144,6 +144,15 @@ def _layer(env: Environment, owners: Ownership, ledger: Ledger, dist: Distributi
     return Layer(dist, records, overlaps, listed, missing, tuple(leftovers), stale)
 
 
+def layer_of(env: Environment, owners: Ownership, ledger: Ledger, dist: Distribution) -> Layer:
+    """How one non-conda *dist* (metadata read) lies over the records of *owners*.
+
+    The same reading :func:`build_overlay` does for each layer, without the history: what the
+    guard's one warning line needs (live or stale) for the one distribution it names.
+    """
+    return _layer(env, owners, ledger, dist)
+
+
 def build_overlay(env: Environment, owners: Ownership, ledger: Ledger) -> Overlay:
     """Read every non-conda distribution of *env* against conda's records and the disk."""
     conda, foreign = classify(env, owners)

@@ -1,9 +1,10 @@
-"""One read of the target environment per conda command, shared by the guard's hooks.
+"""One look at the target environment per conda command, shared by the guard's hooks.
 
-pre-command, post-solve and verify all look at the same env before anything changes it: the
-first reads it (cheaply: records and directory names, no distribution metadata) and the others
-reuse that read and the ownership index built on it. The post-transaction hook drops it, since
-the transaction has just changed the env, and so does the next command's pre-command.
+pre-command, post-solve and verify all look at the same env before anything changes it. The
+first takes a :class:`~..core.glance.Glance` of it (directory listings, and only the records and
+metadata files that decide something); the others reuse it and add the records of the packages
+their plan names. The post-transaction hook drops it, since the transaction has just changed
+the env, and so does the next command's pre-command.
 """
 
 from __future__ import annotations
@@ -12,39 +13,50 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..core.environment import Environment
+    from collections.abc import Iterable
+
+    from ..core.glance import Glance
     from ..core.impact import PipLayer
 
-#: realpath of the prefix -> (mtime of its conda-meta, the layer read for it).
-_layers: dict[str, tuple[int, PipLayer]] = {}
+#: realpath of the prefix -> (mtime of its conda-meta, the glance taken of it).
+_glances: dict[str, tuple[int, Glance]] = {}
 
 
-def layer_of(prefix: str | os.PathLike[str]) -> PipLayer | None:
-    """The shared read of *prefix*; None when it is not a conda environment."""
+def glance_of(prefix: str | os.PathLike[str]) -> Glance | None:
+    """The shared look at *prefix*; None when it is not a conda environment."""
     key = os.path.realpath(prefix)
     try:
         stamp = os.stat(os.path.join(key, "conda-meta")).st_mtime_ns
     except OSError:
         return None
-    cached = _layers.get(key)
-    if cached is not None and cached[0] == stamp:  # no record came or went since the read
+    cached = _glances.get(key)
+    if cached is not None and cached[0] == stamp:  # no record came or went since the look
         return cached[1]
-    from ..core.environment import load_environment
-    from ..core.impact import PipLayer
+    from ..core.glance import glance
     from .context import target_of
 
-    env = load_environment(prefix, target_of(prefix).name, include_user_site=False, metadata=False)
-    layer = PipLayer(env)
-    _layers[key] = (stamp, layer)
-    return layer
+    try:
+        found = glance(prefix, target_of(prefix).name)
+    except (FileNotFoundError, NotADirectoryError):  # gone since the stat above
+        return None
+    _glances[key] = (stamp, found)
+    return found
 
 
-def env_of(prefix: str | os.PathLike[str]) -> Environment | None:
-    """The shared cheap read of *prefix*'s environment; None when it is not one."""
-    layer = layer_of(prefix)
-    return layer.env if layer is not None else None
+def layer_of(prefix: str | os.PathLike[str], names: Iterable[str]) -> PipLayer | None:
+    """What the impact of a plan of packages *names* needs of *prefix*; None when not an env.
+
+    The shared look plus the installed records of *names* and of the non-conda distributions'
+    projects (see :func:`~..core.impact.impact`): no other record is read.
+    """
+    seen = glance_of(prefix)
+    if seen is None:
+        return None
+    from ..core.impact import PipLayer
+
+    return PipLayer(seen.env, seen.records_for(names), seen.foreign)
 
 
 def forget() -> None:
-    """Drop every read: the env changed (after a transaction) or a new command starts."""
-    _layers.clear()
+    """Drop every look: the env changed (after a transaction) or a new command starts."""
+    _glances.clear()

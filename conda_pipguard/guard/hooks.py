@@ -1,12 +1,14 @@
 """The guard: conda's hooks around transactions, as thin adapters over the pure core.
 
-* pre-command: one line when the target env holds non-conda distributions;
+* pre-command: one line when the target env holds non-conda distributions (from directory
+  listings: :mod:`..core.glance`);
 * post-solve: what *this* plan does to them (names and versions), before "Proceed ([y]/n)?";
 * pre-transaction ``verify``: exact file collisions, from the extracted packages' paths.json;
 * post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
   current) and auto-mark per settings.
 
-The first three share one read of the env (:mod:`.envcache`); the last reads only what a lock
+The first three share one look at the env (:mod:`.envcache`), post-solve and verify adding the
+records of the packages their plan names; the last reads only what a lock
 of ours or auto-marking needs. Every hook is wrapped by :func:`never_break_conda`: one warning
 line per command on failure, a refusal in ``block`` mode. The transaction ``Action`` classes
 live in :mod:`.actions` (they subclass conda's ``Action``).
@@ -18,7 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.impact import Impact, PlannedPackage, impact, risk_line
+from ..core.impact import Impact, PlannedPackage, impact
 from ..core.locks.marker import has_hard_marker
 from . import envcache, settings
 from .safety import never_break_conda, new_command, say
@@ -62,10 +64,8 @@ def _pre_command(command: str) -> None:
     _keep_pip_step_working(command)
     if settings.mode() == "off":
         return
-    layer = envcache.layer_of(_target_prefix())
-    if layer is None:
-        return
-    line = risk_line(layer.env, layer=layer)
+    seen = envcache.glance_of(_target_prefix())
+    line = seen.risk_line() if seen is not None else None
     if line:
         say([line])
 
@@ -143,11 +143,12 @@ def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterab
     mode = settings.mode()
     if mode == "off":
         return
-    layer = envcache.layer_of(_target_prefix())
+    unlink, link = planned(unlink_precs), planned(link_precs)
+    layer = envcache.layer_of(_target_prefix(), (p.name for p in (*unlink, *link)))
     if layer is None:
         return
     env = layer.env
-    impacts = impact(env, planned(unlink_precs), planned(link_precs), layer=layer)
+    impacts = impact(env, unlink, link, layer=layer)
     if not impacts:
         return
     _reported.update((item.distribution, item.conda_package) for item in impacts)
@@ -180,20 +181,20 @@ def verify_transaction(action: Any) -> Exception | None:
     mode = settings.mode()
     if mode == "off":
         return None
-    layer = envcache.layer_of(action.target_prefix)
+    link_precs = list(action.link_precs or ())
+    unlink = planned(action.unlink_precs or ())
+    names = (*(p.name for p in unlink), *(prec.name for prec in link_precs))
+    layer = envcache.layer_of(action.target_prefix, names)
     if layer is None:
         return None
     env = layer.env
     site = (action.transaction_context or {}).get("target_site_packages_short_path")
     if site is None and env.python:
         site = env.python.site_packages
-    link = list(action.link_precs or ())
-    paths = _extracted_paths(link, site)
+    link = planned(link_precs, _extracted_paths(link_precs, site))
     impacts = [
         item
-        for item in impact(
-            env, planned(action.unlink_precs or ()), planned(link, paths), layer=layer
-        )
+        for item in impact(env, unlink, link, layer=layer)
         if item.kind == "overwrite" and item.paths
     ]
     if not impacts:

@@ -37,6 +37,12 @@ def test_update_relinks_over_pip(touched):
     assert "pip uninstall -y numpy" in item.fix and "conda pipguard fix" in item.fix
 
 
+def test_same_version_relink_is_a_reinstall(touched):
+    (item,) = impact(touched, [NUMPY_1264], [NUMPY_1264])
+    assert item.message.startswith("conda will reinstall numpy 1.26.4 over numpy 2.1.0 (pip)")
+    assert "replace" not in item.message
+
+
 def test_file_level_collisions_after_extraction(touched):
     sp = touched.python.site_packages
     paths = (*(f"{sp}/{name}" for name in NUMPY_1), f"{sp}/numpy-1.26.5.dist-info/METADATA")

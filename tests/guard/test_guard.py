@@ -37,6 +37,26 @@ def test_install_into_a_pip_touched_env_warns_on_stderr(conda_envs, touched):
     assert list(touched.glob("conda-meta/tool-1.0-*.json"))
 
 
+def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, touched):
+    """After ``conda install --force-reinstall numpy`` pip's dist-info lies: no "shadows"."""
+    from conda_pipguard.core.environment import load_environment
+    from conda_pipguard.core.impact import risk_line
+
+    _, err, code = conda_envs.run("install", touched, "--force-reinstall", "numpy=1.26.4", "-y")
+    assert code == 0, err
+    assert "conda will reinstall numpy 1.26.4 over numpy 2.1.0 (pip)" in err  # not "replace"
+    _, err, code = conda_envs.run("install", touched, "tool", "-y")
+    assert code == 0, err
+    line = (
+        "conda-pipguard: numpy 2.1.0 (pip) is stale: conda's numpy 1.26.4 is back on disk, "
+        "but pip still lists 2.1.0 (1 Python package here is not from conda)."
+    )
+    assert line in err
+    assert "shadows" not in err
+    # the full read (every record, the ledger) says the same, word for word
+    assert risk_line(load_environment(touched, include_user_site=False)) in err
+
+
 def test_json_stays_clean(conda_envs, touched):
     out, err, code = conda_envs.run("install", touched, "tool", "-y", "--json")
     assert code == 0
@@ -128,12 +148,12 @@ def test_remove_of_a_package_pip_overwrote_is_named(conda_envs):
 
 def test_a_failing_hook_never_stops_conda(conda_envs, touched, monkeypatch):
     """Our own code made to fail (not conda's): the command gets one warning line in all."""
-    from conda_pipguard.guard import hooks
+    from conda_pipguard.guard import envcache, hooks
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(hooks, "risk_line", boom)
+    monkeypatch.setattr(envcache, "glance_of", boom)
     monkeypatch.setattr(hooks, "impact", boom)
     _, err, code = conda_envs.run("install", touched, "tool", "-y")
     assert code == 0
@@ -182,13 +202,13 @@ def test_an_invalid_mode_refuses_the_command_in_one_line(conda_envs, touched, mo
 
 
 def test_block_mode_refuses_when_the_guard_itself_fails(conda_envs, touched, monkeypatch):
-    from conda_pipguard.guard import hooks
+    from conda_pipguard.guard import envcache
     from conda_pipguard.guard.errors import PipguardBlocked
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(hooks, "risk_line", boom)
+    monkeypatch.setattr(envcache, "glance_of", boom)
     _set_mode(monkeypatch, "block")
     before = tree_hashes(touched)
     _, _, excinfo = conda_envs.run("install", touched, "tool", "-y", raises=PipguardBlocked)
@@ -205,7 +225,7 @@ def test_one_failure_is_one_line_with_the_advice_before_the_error(conda_envs, to
     def boom(*args, **kwargs):
         raise OSError("x" * 1000)
 
-    monkeypatch.setattr(envcache, "layer_of", boom)
+    monkeypatch.setattr(envcache, "glance_of", boom)
     _, err, code = conda_envs.run("install", touched, "tool", "-y")
     assert code == 0
     lines = [line for line in err.splitlines() if "pipguard" in line]
@@ -222,6 +242,7 @@ def test_mode_off_and_no_lock_reads_nothing(conda_envs, touched, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the env was read")
 
+    monkeypatch.setattr(envcache, "glance_of", boom)
     monkeypatch.setattr(envcache, "layer_of", boom)
     monkeypatch.setattr(hooks, "_python_now", boom)
     _set_mode(monkeypatch, "off")
@@ -230,20 +251,30 @@ def test_mode_off_and_no_lock_reads_nothing(conda_envs, touched, monkeypatch):
     assert list(touched.glob("conda-meta/tool-1.0-*.json"))
 
 
-def test_one_read_of_the_env_per_transaction(conda_envs, touched, monkeypatch):
-    """pre-command, post-solve and verify share one read; post-transaction drops it."""
-    from conda_pipguard.core import environment
+def test_one_look_at_the_env_per_transaction_and_no_full_read(conda_envs, touched, monkeypatch):
+    """pre-command, post-solve and verify share one look; post-transaction drops it.
+
+    None of them reads the whole env (every record): the look takes directory listings and the
+    records of the packages involved.
+    """
+    from conda_pipguard.core import environment, glance
     from conda_pipguard.guard import envcache
 
-    reads = []
-    real = environment.load_environment
+    looks, reads = [], []
+    real_glance, real_load = glance.glance, environment.load_environment
 
-    def counting(*args, **kwargs):
+    def counting_glance(*args, **kwargs):
+        looks.append(args[0])
+        return real_glance(*args, **kwargs)
+
+    def counting_load(*args, **kwargs):
         reads.append(args[0])
-        return real(*args, **kwargs)
+        return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(environment, "load_environment", counting)
+    monkeypatch.setattr(glance, "glance", counting_glance)
+    monkeypatch.setattr(environment, "load_environment", counting_load)
     _, err, code = conda_envs.run("install", touched, "tool", "-y")
     assert code == 0 and "shadows conda's numpy" in err
-    assert len(reads) == 1
-    assert envcache._layers == {}
+    assert len(looks) == 1
+    assert reads == []
+    assert envcache._glances == {}
