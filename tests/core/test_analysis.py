@@ -64,7 +64,7 @@ def test_duplicate_after_ignore_installed(numpy_env, kit, scan):
     assert duplicate.fix == f"conda pipguard fix -p {numpy_env}"
     # it says which copy goes: not conda's
     assert "the fix removes numpy 2.1.0 (pip) and keeps conda's" in duplicate.message
-    assert duplicate.details["removes"] == ["lib/python3.11/site-packages/numpy-2.1.0.dist-info"]
+    assert duplicate.details["removes"] == [f"lib/python{PY}/site-packages/numpy-2.1.0.dist-info"]
 
 
 def test_unsatisfied_requirements_use_the_env_python_markers(numpy_env, kit, scan):

@@ -31,6 +31,7 @@ from conda_pipguard.core.locks.marker import (
 )
 from conda_pipguard.core.locks.results import LockError
 from conda_pipguard.core.python import PythonLayout
+from tests.conftest import OLD_PY
 from tests.support.envkit import isolated_env
 from tests.support.pipconf import no_machine_pip_config
 
@@ -450,14 +451,14 @@ def plant(prefix: Path, version: str, text: str) -> Path:
 
 
 def test_sync_moves_our_marker_after_a_python_minor_upgrade(env):
-    old = plant(env, "3.10", render(TARGET))  # the env's python was 3.10 when it was marked
+    old = plant(env, OLD_PY, render(TARGET))  # the env's python was older when it was marked
     layout = layout_of(env)
-    assert stale_markers(env, layout) == ["lib/python3.10/EXTERNALLY-MANAGED"]
+    assert stale_markers(env, layout) == [f"lib/python{OLD_PY}/EXTERNALLY-MANAGED"]
 
     actions = sync_hard_marker(env, layout, TARGET)
     assert [(a.action, a.path) for a in actions] == [
         ("written", marker_path(layout)),
-        ("removed", "lib/python3.10/EXTERNALLY-MANAGED"),
+        ("removed", f"lib/python{OLD_PY}/EXTERNALLY-MANAGED"),
     ]
     assert actions[1].reason == f"the env's Python is now {layout.version}; moved to " + (
         marker_path(layout)

@@ -189,7 +189,7 @@ def test_without_pip_the_plan_removes_exactly_the_record_files(kit, scan):
     removal = plan.steps[1]
     assert removal.argv[:3] == ("/usr/bin/python3", "-I", "-c")
     assert removal.argv[4] == str(prefix)
-    sp = "lib/python3.11/site-packages"
+    sp = f"lib/python{PY}/site-packages"
     assert {path for path in removal.argv[5:] if not path.endswith(".pyc")} == {
         f"{sp}/numpy/__init__.py",
         f"{sp}/numpy/linalg.py",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conda_pipguard.core.requirements import needed
+from tests.conftest import PY
 
 MARKERS = {"python_version": "3.11", "sys_platform": "linux", "platform_system": "Linux"}
 
@@ -46,7 +47,7 @@ def test_pip_only_names_each_dependent_once_and_ignores_extras(numpy_channel, sc
     # once, and not pandaslike: its requirements are for extras nobody asked for
     assert tabulate.details["required_by"] == ["tinyproj"]
     assert "installed on request" in tabulate.message
-    (prefix / "lib/python3.11/site-packages/tabulate-0.9.0.dist-info/REQUESTED").unlink()
+    (prefix / f"lib/python{PY}/site-packages/tabulate-0.9.0.dist-info/REQUESTED").unlink()
     (tabulate,) = [f for f in scan(prefix).analysis.findings if f.distribution == "tabulate"]
     assert tabulate.details["required_by"] == ["tinyproj"]
     assert "a dependency of tinyproj)" in tabulate.message

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PY
 from tests.guard.conftest import requires_conda
 from tests.support.envkit import site_packages
 from tests.support.fixlines import importable, never_worse, run_line
@@ -82,7 +83,7 @@ def test_conda_put_its_copy_back_over_pips(conda_envs, story):
     assert findings(data) == [("stale-metadata", "numpy")]
     (stale,) = data["findings"]
     assert "installed in its place" not in stale["message"]
-    assert stale["details"]["leftover_paths"] == ["lib/python3.11/site-packages/numpy/_new_api.py"]
+    assert stale["details"]["leftover_paths"] == [f"lib/python{PY}/site-packages/numpy/_new_api.py"]
     out, _, _ = conda_envs.cli("pipguard", "export", "-p", story)
     assert "numpy==" not in out  # the recreated env gets conda's numpy, not the stale pip one
     after = run_every_fix(conda_envs, story)
