@@ -26,14 +26,8 @@ from conda_pipguard.core.locks.soft import write_soft_lock
 from conda_pipguard.core.locks.softfiles import LEDGER, STATE_DIR
 from conda_pipguard.core.locks.softremove import remove_soft_lock
 from conda_pipguard.core.python import PythonLayout
-from tests.support.pipconf import no_machine_pip_config
 
 TARGET = "-n env"
-
-
-@pytest.fixture(autouse=True)
-def _hermetic_pip_config(monkeypatch):
-    no_machine_pip_config(monkeypatch)
 
 
 @pytest.fixture

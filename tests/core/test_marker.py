@@ -33,15 +33,8 @@ from conda_pipguard.core.locks.results import LockError
 from conda_pipguard.core.python import PythonLayout
 from tests.conftest import OLD_PY
 from tests.support.envkit import isolated_env
-from tests.support.pipconf import no_machine_pip_config
 
 TARGET = "-n env"
-
-
-@pytest.fixture(autouse=True)
-def _hermetic_pip_config(monkeypatch):
-    """The machine's global pip configuration never decides a result here."""
-    no_machine_pip_config(monkeypatch)
 
 
 @pytest.fixture

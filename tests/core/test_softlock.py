@@ -34,15 +34,9 @@ from conda_pipguard.core.report import render_text
 from tests.conftest import NUMPY_1
 from tests.core.test_marker import read_only, run_uv, uv_binary
 from tests.support.envkit import isolated_env, site_packages
-from tests.support.pipconf import no_machine_pip_config, run_pip_planted
+from tests.support.pipconf import run_pip_planted
 
 TARGET = "-n story"
-
-
-@pytest.fixture(autouse=True)
-def _hermetic_pip_config(monkeypatch):
-    """The machine's global pip configuration never decides a result here."""
-    no_machine_pip_config(monkeypatch)
 
 
 @pytest.fixture

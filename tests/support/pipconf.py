@@ -132,10 +132,3 @@ def planted_files(
     """The locations pip uses in :func:`run_pip_planted`, for the in-process readers."""
     env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), **(environ or {})}
     return PipConfigFiles.for_prefix(prefix, env, global_dirs=[global_dir] if global_dir else [])
-
-
-def no_machine_pip_config(monkeypatch) -> None:
-    """In this process, pip's global configuration directories are none (not ``/etc``)."""
-    from conda_pipguard.core.locks import pipconfig
-
-    monkeypatch.setattr(pipconfig, "global_config_dirs", lambda environ: [])
