@@ -1,8 +1,7 @@
 """Find the Python distributions installed in a site-packages directory.
 
-Metadata is parsed with :mod:`importlib.metadata`, which reads dist-info (``METADATA``,
-``RECORD``) and egg-info (``PKG-INFO``, ``requires.txt``) alike, through our own bounded,
-non-blocking reader (:mod:`.safeio`): a package author's files can be anything, and a FIFO, a
+Metadata is read through our own bounded, non-blocking reader (:mod:`.metafiles` over
+:mod:`.safeio`): a package author's files can be anything, and a FIFO, a
 link to ``/dev/zero`` or one odd byte must neither hang the scan nor hide the distribution. The
 directory listing is ours, so that broken entries and pip's leftovers are seen instead of
 skipped.
@@ -10,43 +9,19 @@ skipped.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import email.parser
 import json
 import os
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
-from .metafiles import SafeDistribution, csv_rows, read_small
+from .metafiles import MetadataDir, RecordEntry, RecordListing, first, parse_headers, read_small
+from .names import canonicalize_name
 
 _EGG_INFO_SUFFIX = re.compile(r"-py\d+(?:\.\d+)*(?:-[^-]+)?$")
-
-
-@dataclass(frozen=True)
-class RecordEntry:
-    """A file a distribution's ``RECORD`` lists.
-
-    Attributes:
-        path: Prefix-relative POSIX path.
-        digest: The ``sha256=`` value of RECORD as written (urlsafe base64, undecoded: most
-            are never compared), or None.
-        size: The size RECORD gives, or None.
-    """
-
-    path: str
-    digest: str | None = None
-    size: int | None = None
-
-    @property
-    def sha256(self) -> str | None:
-        """The hex digest, decoded on demand; None when RECORD has none or it is malformed."""
-        return b64_to_hex(self.digest) if self.digest else None
 
 
 @dataclass(frozen=True)
@@ -88,7 +63,8 @@ class Distribution:
         editable_source: Where an editable install's code lives.
         direct_url: Decoded ``direct_url.json``, or None.
         requires: ``Requires-Dist`` strings.
-        files: The files its RECORD lists, or None when it has no RECORD.
+        listing: What its RECORD says, parsed on first use of :attr:`files`; None when it has
+            no RECORD.
         unreadable: Its metadata files that were refused (a FIFO, a device, too large, a
             link out of the prefix) and why; they were read as missing.
         metadata_read: False for a distribution known from its directory name only (see
@@ -106,7 +82,7 @@ class Distribution:
     editable_source: str | None = None
     direct_url: dict[str, Any] | None = None
     requires: tuple[str, ...] = ()
-    files: tuple[RecordEntry, ...] | None = None
+    listing: RecordListing | None = None
     metadata_read: bool = True
     unreadable: tuple[tuple[str, str], ...] = ()
 
@@ -114,6 +90,11 @@ class Distribution:
     def key(self) -> str:
         """The canonical project name."""
         return canonicalize_name(self.name)
+
+    @cached_property
+    def files(self) -> tuple[RecordEntry, ...] | None:
+        """The files its RECORD lists, or None when it has no RECORD."""
+        return None if self.listing is None else self.listing.entries()
 
 
 @dataclass(frozen=True)
@@ -174,51 +155,17 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
     return dists, debris
 
 
-def b64_to_hex(value: str) -> str | None:
-    """RECORD's urlsafe base64 digest (padding optional) as hex; None when malformed."""
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
-    except (binascii.Error, ValueError):
+def _listing(meta: MetadataDir, kind: str, site_packages: str) -> RecordListing | None:
+    """RECORD, kept as text; an egg-info without one lists its files elsewhere."""
+    text = meta.read_text("RECORD")
+    if text is not None:
+        return RecordListing(site_packages, text)
+    if kind != "egg-info" or meta.read_text("PKG-INFO") is None:
         return None
+    from .eggmeta import egg_files  # installed-files.txt or SOURCES.txt
 
-
-def _record_entries(dist: SafeDistribution, site_packages: str) -> tuple[RecordEntry, ...] | None:
-    """RECORD (or an egg-info's file list), prefix-relative, hashes and sizes kept as text.
-
-    A dist-info's RECORD is CSV by specification and is read directly: building
-    ``importlib.metadata`` path objects for every line costs more than the rest of the scan.
-    """
-    text = dist.read_text("RECORD")
-    if text is None:
-        if dist.read_text("PKG-INFO") is None:
-            return None
-        files = dist.files  # egg-info: installed-files.txt or SOURCES.txt
-        if files is None:
-            return None
-        rows = [[item.as_posix()] for item in files]
-    else:
-        rows = csv_rows(text)
-    entries = []
-    normpath = posixpath.normpath
-    for row in rows:
-        rel = row[0]
-        if rel.startswith("/") or rel[1:3] == ":/":
-            continue  # absolute: outside the prefix as far as the analysis goes
-        path = f"{site_packages}/{rel}"
-        if ".." in rel or "./" in rel or "//" in rel:
-            path = normpath(path)
-            if path.startswith("../") or posixpath.isabs(path):
-                continue
-        digest = row[1] if len(row) > 1 else ""
-        size = row[2] if len(row) > 2 else ""
-        entries.append(
-            RecordEntry(
-                path,
-                digest[7:] if digest.startswith("sha256=") else None,
-                int(size) if size.isdigit() and len(size) < 19 else None,
-            )
-        )
-    return tuple(entries)
+    paths = egg_files(meta)
+    return None if paths is None else RecordListing(site_packages, paths=paths)
 
 
 def _editable(direct_url: dict[str, Any] | None) -> tuple[bool, str | None]:
@@ -240,7 +187,7 @@ def _egg_link(prefix: Path, entry: DistDir) -> Distribution | Debris:
     for info in sorted(Path(source).glob("*.egg-info")):
         meta = read_small(info / "PKG-INFO", Path(source))
         if meta:
-            version = email.parser.Parser().parsestr(meta, headersonly=True).get("Version", "")
+            version = first(parse_headers(meta), "version") or ""
             break
     return Distribution(
         name=entry.name,
@@ -260,24 +207,24 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
     path = prefix / entry.path
     site_packages = posixpath.dirname(entry.path)
     if path.is_file():  # a single-file egg-info is its own PKG-INFO
-        text = read_small(path, prefix)
-        message = email.parser.Parser().parsestr(text or "", headersonly=True)
-        if not message.get("Name"):
+        fields = parse_headers(read_small(path, prefix) or "")
+        name = first(fields, "name")
+        if not name:
             return Debris(entry.path, "an egg-info file without a Name")
         return Distribution(
-            name=message["Name"],
-            version=message.get("Version", ""),
+            name=name,
+            version=first(fields, "version") or "",
             path=entry.path,
             kind="egg-info",
             site_packages=site_packages,
         )
-    dist = SafeDistribution(path, str(prefix))
+    dist = MetadataDir(path, str(prefix))
     missing = "METADATA" if entry.kind == "dist-info" else "PKG-INFO"
     try:
         text = dist.read_text(missing)
-        metadata = email.parser.Parser().parsestr(text, headersonly=True) if text else None
-        name = metadata.get("Name") if metadata is not None else None
-        version = (metadata.get("Version") if metadata is not None else None) or ""
+        metadata = parse_headers(text) if text else None
+        name = first(metadata, "name") if metadata is not None else None
+        version = (first(metadata, "version") if metadata is not None else None) or ""
         if not name and missing in dist.unreadable and entry.name:
             # the file is there but refused: the distribution is not hidden for it
             name, version = entry.name, entry.version
@@ -288,10 +235,12 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
         if metadata is None:
             requires: tuple[str, ...] = ()
         elif entry.kind == "dist-info":
-            requires = tuple(metadata.get_all("Requires-Dist") or ())
+            requires = tuple(metadata.get("requires-dist", ()))
         else:
-            requires = tuple(dist.requires or ())  # egg-info: requires.txt
-        files = _record_entries(dist, site_packages)
+            from .eggmeta import egg_requires
+
+            requires = egg_requires(dist)  # requires.txt, its sections as markers
+        listing = _listing(dist, entry.kind, site_packages)
     except (OSError, ValueError, TypeError) as err:
         return Debris(entry.path, f"unreadable metadata: {err}")
     direct_url = None
@@ -309,12 +258,12 @@ def load_distribution(prefix: Path, entry: DistDir) -> Distribution | Debris:
         kind=entry.kind,
         site_packages=site_packages,
         installer=installer.strip() if installer and installer.strip() else None,
-        requested=(path / "REQUESTED").exists(),
+        requested=os.path.exists(f"{path}/REQUESTED"),
         editable=editable,
         editable_source=source,
         direct_url=direct_url,
         requires=requires,
-        files=files,
+        listing=listing,
         unreadable=tuple(sorted(dist.unreadable.items())),
     )
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from . import safeio
 from .history import HistoryDist
+from .names import canonicalize_name
 
 #: Our directory inside ``conda-meta``.
 EVIDENCE_DIR = ".pipguard-records"

@@ -29,8 +29,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from .distributions import (
     DistDir,
     Distribution,
@@ -41,6 +39,7 @@ from .distributions import (
 from .environment import Environment
 from .impact import risk_text
 from .ledger import Ledger
+from .names import canonicalize_name
 from .overlay import Layer, layer_of
 from .ownership import Ownership, dist_dir_of, is_intact, project_key
 from .python import PythonLayout, layout_from_disk, layout_from_records

@@ -11,10 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from .analysis import (
     FixCommands,
     Ownership,
@@ -28,6 +24,7 @@ from .analysis import (
 from .distributions import Distribution, with_metadata
 from .environment import Environment
 from .ledger import Ledger
+from .names import canonicalize_name
 from .overlay import Layer, layer_of
 from .python import minor_version
 from .records import CondaRecord
@@ -236,6 +233,9 @@ def _requirements(plan: _Plan) -> list[Impact]:
             for key in plan.layer.keys_of(package):
                 removed.setdefault(key, package)
     impacts = []
+    if any(dist.requires for dist in plan.foreign):  # packaging only when there is one to read
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.version import InvalidVersion, Version
     for dist in plan.foreign:
         for text in dist.requires:
             try:

@@ -16,10 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from .distributions import Distribution
 from .environment import Environment
+from .names import canonicalize_name
 from .records import CondaRecord, RecordFile
 
 #: Metadata files whose change shows that another installer reinstalled a distribution.

@@ -19,8 +19,6 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from .channels import KNOWN_SUBDIRS, channel_name
 from .diagnosis import Diagnosis
 from .distributions import Distribution
@@ -28,6 +26,7 @@ from .environment import Environment
 from .errors import PipguardError
 from .findings import Finding
 from .ledger import Ledger
+from .names import canonicalize_name
 from .overlay import Layer
 from .ownership import BYTECODE
 from .records import CondaRecord

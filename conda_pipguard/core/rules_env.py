@@ -8,11 +8,10 @@ from __future__ import annotations
 import shlex
 from collections import defaultdict
 
-from packaging.utils import canonicalize_name
-
 from .distributions import Distribution
 from .findings import Finding, count_of
 from .fixes import FixCommands
+from .names import canonicalize_name
 from .overlay import Overlay
 from .ownership import installer_of, label
 from .requirements import needed

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from packaging.utils import canonicalize_name
-
 from .findings import Finding, PathCounts, Severity, count_of
 from .fixes import FixCommands
 from .ledger import Content
+from .names import canonicalize_name
 from .overlay import Layer, Overlay, record_missing
 from .ownership import BYTECODE, label
 from .requirements import needed

@@ -16,12 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from .distributions import Distribution
 from .environment import Environment
 from .findings import Finding, Severity
 from .history import Revision
+from .names import canonicalize_name
 from .provenance import Stamp, describe_source, format_time, parse_history_time
 
 #: Distributions one installer wrote at most this many seconds apart are one event.

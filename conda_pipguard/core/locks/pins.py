@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from ..distributions import Distribution
+from ..names import canonicalize_name
 from .pipconfig import config_basename
 
 
@@ -33,6 +30,8 @@ class Pin:
     @property
     def requirement(self) -> str:
         """``name==version``; ``===`` for a version PEP 440 cannot parse (pip accepts both)."""
+        from packaging.version import InvalidVersion, Version  # not at import: see requirements
+
         try:
             Version(self.version)
         except InvalidVersion:
@@ -42,6 +41,8 @@ class Pin:
 
 def pins_for(distributions: Iterable[Distribution]) -> list[Pin]:
     """One pin per project among *distributions*, sorted by name; unusable names are left out."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     pins: dict[str, Pin] = {}
     for dist in distributions:
         pin = Pin(dist.name, dist.version)
@@ -71,6 +72,8 @@ def render_constraints(pins: Sequence[Pin], target: str) -> str:
 
 def parse_pins(text: str) -> list[Pin]:
     """The pins of a constraints file we wrote (comments and unparsable lines are skipped)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     pins = []
     for line in text.splitlines():
         line = line.strip()
