@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .analysis import Analysis, analyze
-from .environment import Environment, load_environment
+from .environment import Environment, collector_paused, load_environment
 from .locks.marker import LockStatus, read_status
 from .versionspec import Matcher
 
@@ -66,7 +66,8 @@ def diagnose(
 
     environ = dict(os.environ if environ is None else environ)
     env = load_environment(prefix, name, environ=environ)
-    analysis = analyze(env, matcher)
+    with collector_paused():  # as the read: many small objects, no cycles
+        analysis = analyze(env, matcher)
     # The soft lock is compared with what conda owns now (stale pins), hence after the analysis.
     soft = soft_lock_status(
         env.prefix, analysis.conda_distributions, environ=environ, env_vars=env.env_vars

@@ -104,7 +104,12 @@ class Ledger:
             self._record_times[record.record_path] = value
             return value
 
-    def _untouched_since(self, directory: str, since: int) -> bool:
+    def untouched_since(self, directory: str, since: int) -> bool:
+        """Whether no entry of *directory* was added, removed or renamed after *since* (ns).
+
+        Then every file conda linked there before *since* is still the one it linked, unless
+        written in place (an edit, not what installers do).
+        """
         try:
             mtime = self._dir_mtimes[directory]
         except KeyError:
@@ -121,7 +126,7 @@ class Ledger:
         """Whose content *file* of *record* holds: ``CONDA``, ``ALTERED`` or ``MISSING``."""
         since = self.record_time(record)
         directory = file.path.rpartition("/")[0]
-        if self._untouched_since(directory, since):
+        if self.untouched_since(directory, since):
             return Content.CONDA
         entry = self.entry(file.path)
         if entry is None:

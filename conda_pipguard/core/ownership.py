@@ -8,11 +8,10 @@ reinstalling a package over conda's copy rewrites ``INSTALLER`` and ``RECORD``, 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,8 @@ BYTECODE = (".pyc", ".pyo")
 
 def sha256_file(path: str | os.PathLike[str]) -> str | None:
     """Hex SHA-256 of a file; None when it cannot be read."""
+    import hashlib  # OpenSSL's load is a tenth of start-up; a clean env may hash nothing
+
     digest = hashlib.sha256()
     try:
         # non-blocking, and only a regular file: a FIFO put where a file was never blocks
@@ -94,6 +95,7 @@ class Ownership:
     Attributes:
         file_owner: Prefix-relative path -> the record that linked it.
         dist_dir_owner: Metadata directory -> the record that linked it.
+        dist_dir_files: Metadata directory -> the files its record linked in it.
         provides: Canonical project name -> records that linked metadata of that project.
         files: Prefix-relative path -> what its record expects of it.
     """
@@ -102,6 +104,7 @@ class Ownership:
     dist_dir_owner: dict[str, CondaRecord]
     provides: dict[str, list[CondaRecord]]
     files: dict[str, RecordFile]
+    dist_dir_files: dict[str, list[RecordFile]]
 
     @classmethod
     def of(cls, records: Iterable[CondaRecord]) -> Ownership:
@@ -109,47 +112,93 @@ class Ownership:
         file_owner: dict[str, CondaRecord] = {}
         files: dict[str, RecordFile] = {}
         dist_dir_owner: dict[str, CondaRecord] = {}
+        dist_dir_files: dict[str, list[RecordFile]] = defaultdict(list)
         provides: dict[str, list[CondaRecord]] = defaultdict(list)
         for record in records:
+            paths = [file.path for file in record.files]
+            # tens of thousands of paths per env: the dicts are filled in C
+            file_owner.update(dict.fromkeys(paths, record))
+            files.update(zip(paths, record.files, strict=True))
             for file in record.files:
                 path = file.path
-                file_owner[path] = record
-                files[path] = file
                 if ".dist-info" not in path and ".egg-info" not in path:
                     continue
                 dist_dir = dist_dir_of(path)
-                if dist_dir is not None and dist_dir not in dist_dir_owner:
+                if dist_dir is None:
+                    continue
+                if dist_dir not in dist_dir_owner:
                     dist_dir_owner[dist_dir] = record
                     key = project_key(dist_dir)
                     if record not in provides[key]:
                         provides[key].append(record)
-        return cls(file_owner, dist_dir_owner, dict(provides), files)
+                if dist_dir_owner[dist_dir] is record:
+                    dist_dir_files[dist_dir].append(file)
+        return cls(file_owner, dist_dir_owner, dict(provides), files, dict(dist_dir_files))
 
 
-def is_intact(prefix: Path, dist: Distribution, owner: CondaRecord) -> bool:
+def _holds(path: str, file: RecordFile, since: int) -> bool:
+    """Whether the file at *path* still holds what conda linked (*file*'s hash).
+
+    A file of the same size that was neither written nor relinked after conda wrote the record
+    (*since*, in ns; 0 when unknown) is conda's without reading it: pip and uv write new files
+    (a new inode, a new ctime), and an edit in place moves the mtime. Otherwise it is hashed.
+    """
+    if since and file.size is not None:
+        try:
+            found = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return False
+        if found.st_size != file.size:
+            return False
+        if max(found.st_mtime_ns, found.st_ctime_ns) < since:
+            return True
+    return sha256_file(path) == file.sha256
+
+
+def is_intact(
+    prefix: Path,
+    dist: Distribution,
+    owner: CondaRecord,
+    since: int = 0,
+    inside: Iterable[RecordFile] | None = None,
+) -> bool:
     """Whether the metadata conda linked for *dist* is still conda's.
 
-    Compares the recorded hashes of INSTALLER/RECORD/METADATA; for a record without hashes,
-    a RECORD that lists files the record does not own means another installer wrote it.
+    Compares INSTALLER/RECORD/METADATA with the record (see :func:`_holds`; *since* is when
+    conda wrote *owner*'s record, in ns); for a record without hashes, a RECORD that lists
+    files the record does not own means another installer wrote it. *inside* are the files
+    *owner* linked in *dist*'s metadata directory, when the caller has them indexed.
     """
-    inside = [f for f in owner.files if f.path.startswith(f"{dist.path}/") or f.path == dist.path]
+    if inside is None:
+        inside = [f for f in owner.files if dist_dir_of(f.path) == dist.path]
     hashed = [f for f in inside if f.sha256 and f.path.rsplit("/", 1)[-1] in _SIGNATURE_FILES]
     if hashed:
         root = str(prefix)
-        return all(sha256_file(f"{root}/{f.path}") == f.sha256 for f in hashed)
+        return all(_holds(f"{root}/{f.path}", f, since) for f in hashed)
     if dist.files is None:
         return True
     owned = {f.path for f in owner.files}
     return all(entry.path in owned or entry.path.endswith(BYTECODE) for entry in dist.files)
 
 
-def classify(env: Environment, owners: Ownership) -> tuple[list[Distribution], list[Distribution]]:
-    """Split the env's distributions into conda's (owned and intact) and the others."""
+def classify(
+    env: Environment, owners: Ownership, record_time: Callable[[CondaRecord], int] | None = None
+) -> tuple[list[Distribution], list[Distribution]]:
+    """Split the env's distributions into conda's (owned and intact) and the others.
+
+    Args:
+        env: The environment.
+        owners: Its records' files.
+        record_time: When conda wrote a record (ns), which spares hashing metadata files
+            untouched since (see :func:`is_intact`); without it every one is hashed.
+    """
     conda: list[Distribution] = []
     foreign: list[Distribution] = []
     for dist in env.distributions:
         owner = owners.dist_dir_owner.get(dist.path)
-        if owner is not None and is_intact(env.prefix, dist, owner):
+        since = record_time(owner) if owner is not None and record_time is not None else 0
+        inside = owners.dist_dir_files.get(dist.path, ())
+        if owner is not None and is_intact(env.prefix, dist, owner, since, inside):
             conda.append(dist)
         else:
             foreign.append(dist)

@@ -8,11 +8,27 @@ never needs it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .names import canonicalize_name
+
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+
+#: The project name a PEP 508 requirement starts with.
+_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+
+
+def requirement_key(text: str) -> str | None:
+    """The canonical project name *text* requires, read without parsing the rest.
+
+    The cheap test before :func:`needed`: an env's distributions state thousands of
+    requirements, of which a scan wants the few that name a given set of projects.
+    """
+    match = _NAME.match(text)
+    return canonicalize_name(match.group(1)) if match else None
 
 
 def needed(text: str, markers: Mapping[str, str] | None) -> Requirement | None:

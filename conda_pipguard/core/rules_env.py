@@ -20,8 +20,8 @@ from .requirements import needed
 def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     """Requirements of live non-conda distributions that the env does not meet."""
     env = overlay.env
-    if env.python is None:
-        return []
+    if env.python is None or not any(x.dist.requires for x in overlay.layers if not x.stale):
+        return []  # (and packaging, which reads them, is not imported)
     markers = env.python.marker_environment()
     stale = {layer.dist.path for layer in overlay.layers if layer.stale}
     installed: dict[str, Distribution] = {}

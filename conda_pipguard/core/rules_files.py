@@ -36,8 +36,17 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             continue
         altered: list[str] = []
         missing: list[str] = []
+        since = ledger.record_time(record)
+        directory, untouched = None, False
         for file in record.files:
-            if not file.path.startswith(areas) or not countable(file):
+            path = file.path
+            if not path.startswith(areas):
+                continue
+            # files come grouped by directory: one look per directory clears most of them
+            parent = path.rpartition("/")[0]
+            if parent != directory:
+                directory, untouched = parent, ledger.untouched_since(parent, since)
+            if untouched or not countable(file):
                 continue
             state = ledger.conda_state(record, file)
             if state is Content.ALTERED:

@@ -7,6 +7,7 @@ spelling, and returns findings; none depends on another having run.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 
 from .findings import Finding, PathCounts, Severity, count_of
 from .fixes import FixCommands
@@ -14,7 +15,7 @@ from .ledger import Content
 from .names import canonicalize_name
 from .overlay import Layer, Overlay, record_missing
 from .ownership import BYTECODE, label
-from .requirements import needed
+from .requirements import needed, requirement_key
 from .versionspec import Matcher, split_depends
 
 #: How many paths a finding's details name.
@@ -183,12 +184,16 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
 
 
 def _dependents(overlay: Overlay) -> dict[str, list[str]]:
+    """Non-conda project -> the distributions that require it (markers evaluated)."""
     python = overlay.env.python
-    markers = python.marker_environment() if python else None
+    markers = cache(lambda: python.marker_environment() if python else None)  # packaging's
+    wanted = {layer.dist.key for layer in overlay.layers}
     result: dict[str, list[str]] = defaultdict(list)
     for dist in overlay.env.distributions:
         for text in dist.requires:
-            requirement = needed(text, markers)
+            if requirement_key(text) not in wanted:
+                continue  # most requirements name conda's packages: no need to parse them
+            requirement = needed(text, markers())
             if requirement is None:
                 continue
             key = canonicalize_name(requirement.name)

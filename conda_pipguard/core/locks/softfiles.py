@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -27,6 +26,8 @@ LEDGER_FORMAT = 1
 
 def sha256(data: bytes) -> str:
     """The hex SHA-256 of *data* (how the ledger recognises a file as we left it)."""
+    import hashlib  # not at import: see ownership.sha256_file
+
     return hashlib.sha256(data).hexdigest()
 
 

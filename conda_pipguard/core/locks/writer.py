@@ -17,7 +17,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -110,6 +109,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     Raises:
         OSError: The directory is not writable (or another system error).
     """
+    import tempfile  # (shutil, random, hashlib): only a write pays for it
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
