@@ -114,3 +114,18 @@ def test_the_check_sees_relative_imports():
     names = imported_names(PACKAGE / "guard" / "host.py")
     assert "conda_pipguard.cli.host" in names
     assert "conda.cli.helpers" in names
+
+
+#: What ``guard/`` may take from ``cli/``: the seam it implements, not a verb.
+CLI_SEAM = ("conda_pipguard.cli.host", "conda_pipguard.cli.common", "conda_pipguard.cli.main")
+
+
+def test_guard_takes_only_the_seam_from_cli():
+    """``conda doctor --fix`` runs plans through core, not through the ``fix`` verb."""
+    offending = {
+        str(path.relative_to(ROOT)): name
+        for path in sorted((PACKAGE / "guard").rglob("*.py"))
+        for name in imported_names(path)
+        if name.startswith("conda_pipguard.cli") and name not in CLI_SEAM
+    }
+    assert offending == {}

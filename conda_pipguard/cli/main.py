@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.errors import PipguardError
-from . import export, fix, history, mark, status
+from . import export, fix, history, mark, status, unmark
 from .host import Host, StandaloneHost
 
 
@@ -36,8 +36,8 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("status", status.SUMMARY, status.configure_parser, status.execute),
-    Command("mark", mark.MARK_SUMMARY, mark.configure_mark, mark.execute_mark),
-    Command("unmark", mark.UNMARK_SUMMARY, mark.configure_unmark, mark.execute_unmark),
+    Command("mark", mark.SUMMARY, mark.configure_parser, mark.execute),
+    Command("unmark", unmark.SUMMARY, unmark.configure_parser, unmark.execute),
     Command("fix", fix.SUMMARY, fix.configure_parser, fix.execute),
     Command("export", export.SUMMARY, export.configure_parser, export.execute),
     Command("history", history.SUMMARY, history.configure_parser, history.execute),

@@ -15,6 +15,7 @@ from typing import Any
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.findings import Severity, count_of
 from ..core.repair import RepairError, build_plan, render_plan
+from ..core.repair_run import render_outcome, run_plan
 from .matcher import conda_matcher
 
 NAME = "pipguard"
@@ -87,7 +88,6 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     """
     from conda.base.context import context
 
-    from ..cli.fix import render_outcome, run_plan
     from .host import conda_launcher
 
     diagnosis = _scan(prefix)

@@ -1,0 +1,64 @@
+"""What ``mark`` and ``unmark`` share: acting on each environment, and telling what was done."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from ..core.errors import PipguardError
+from ..core.locks.results import LockAction
+from .common import Target
+from .host import Host
+
+
+def skipped(target: Target, lock: str) -> LockAction:
+    """The action of an environment without Python: nothing to lock or unlock."""
+    return LockAction(
+        str(target.prefix), None, "skipped", "the environment has no Python", lock=lock
+    )
+
+
+def _text(action: LockAction) -> str:
+    verb = f"would be {action.action}" if action.dry_run else action.action
+    where = f" ({action.path})" if action.path else ""
+    return f"{action.prefix}: {action.lock} lock {verb}{where}: {action.reason}\n"
+
+
+def run_on_targets(
+    host: Host,
+    args: argparse.Namespace,
+    targets: list[Target],
+    one: Callable[[Target], list[LockAction]],
+) -> int:
+    """Act on every target; with several, an error on one does not stop the others.
+
+    Returns:
+        0, or 1 when an environment failed (its error is reported, one line each); a dry run
+        ends as the host ends it.
+    """
+    actions: list[LockAction] = []
+    errors: list[tuple[Target, PipguardError]] = []
+    for target in targets:
+        try:
+            actions += one(target)
+        except PipguardError as err:
+            if len(targets) == 1:
+                raise
+            errors.append((target, err))
+    flags = host.flags(args)
+    if flags.json:
+        host.print_json(
+            {
+                "actions": [action.to_dict() for action in actions],
+                "errors": [{"prefix": str(t.prefix), "error": str(err)} for t, err in errors],
+            }
+        )
+    elif not flags.quiet:
+        for action in actions:
+            sys.stdout.write(_text(action))
+    for target, err in errors:
+        sys.stderr.write(f"conda-pipguard: error: {target.prefix}: {err}\n")
+    if errors:
+        return 1
+    return host.dry_run_done() if flags.dry_run else 0
