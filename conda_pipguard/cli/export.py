@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.diagnosis import diagnose
 from ..core.errors import PipguardError
-from ..core.export import export_spec, render_yaml
 from .host import Host
 
 SUMMARY = "Write an environment.yml: conda's packages, and pip only for what conda lacks."
@@ -35,6 +33,9 @@ def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
 
 def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``export``: the YAML on stdout (or in ``--file``), notes on stderr."""
+    from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
+    from ..core.export import export_spec, render_yaml
+
     (target,) = host.targets(args)[:1]
     diagnosis = diagnose(target.prefix, target.name)
     result = export_spec(

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import PipguardError
-from ..core.repair import RepairError, RepairPlan, build_plan, render_plan
-from ..core.repair_run import render_outcome, run_plan
-from ..core.report import use_colour
 from .common import Target
 from .host import Host
+
+if TYPE_CHECKING:
+    from ..core.diagnosis import Diagnosis
+    from ..core.repair import RepairPlan
 
 SUMMARY = "Repair what pip did: remove the non-conda copies, let conda reinstall its own."
 
@@ -39,6 +40,9 @@ def plan_for(target: Target, host: Host, *, offline: bool) -> tuple[Diagnosis, R
     The standalone command without ``$CONDA_EXE`` spells it ``conda``: that plan can be shown,
     not run.
     """
+    from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
+    from ..core.repair import build_plan
+
     diagnosis = diagnose(target.prefix, target.name, matcher=host.matcher_factory()())
     launcher = host.conda_launcher() or ("conda",)
     return diagnosis, build_plan(diagnosis, conda=launcher, offline=offline)
@@ -52,6 +56,11 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     Raises:
         RepairError: The plan cannot run (no pip, conda cannot get a package); nothing changed.
     """
+    from ..core.diagnosis import diagnose
+    from ..core.repair import RepairError, render_plan
+    from ..core.repair_run import render_outcome, run_plan
+    from ..core.report import use_colour
+
     flags = host.flags(args)
     (target,) = host.targets(args)[:1]
     _, plan = plan_for(target, host, offline=flags.offline)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..core.diagnosis import diagnose
-from ..core.provenance import read_stamps
-from ..core.timeline import Timeline, build_timeline
-from ..core.timeline_text import render_timeline
-from ..core.versionspec import Matcher
 from .host import Host
+
+if TYPE_CHECKING:
+    from ..core.timeline import Timeline
+    from ..core.versionspec import Matcher
 
 SUMMARY = "Tell what happened to an environment: conda's changes and pip's installs, in order."
 
@@ -25,6 +25,10 @@ def timeline_of(
     prefix: str, name: str | None = None, *, matcher: Matcher | None = None
 ) -> Timeline:
     """Read, diagnose and date the env at *prefix* (read-only)."""
+    from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
+    from ..core.provenance import read_stamps
+    from ..core.timeline import build_timeline
+
     diagnosis = diagnose(prefix, name, matcher=matcher)
     analysis = diagnosis.analysis
     stamps = read_stamps(diagnosis.env, analysis.non_conda)
@@ -35,6 +39,8 @@ def timeline_of(
 
 def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``history``; return the exit code."""
+    from ..core.timeline_text import render_timeline
+
     target = host.targets(args)[0]
     matcher = host.matcher_factory()()
     timeline = timeline_of(str(target.prefix), target.name, matcher=matcher)

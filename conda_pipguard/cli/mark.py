@@ -17,11 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from ..core.environment import load_environment, target_flag
-from ..core.locks.marker import remove_marker, write_marker
 from ..core.locks.results import LockAction
-from ..core.locks.soft import conda_owned, write_soft_lock
-from ..core.locks.writer import env_lock
 from .common import Target
 from .host import Host
 from .locking import run_on_targets, skipped
@@ -52,11 +48,17 @@ def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[LockA
     Raises:
         LockError: A lock file cannot be written (nothing is left half-written).
     """
+    from ..core.locks.writer import env_lock  # not at import: building the parser imports each verb
+
     with env_lock(target.prefix):
         return _mark(target, dry_run=dry_run, soft=soft)
 
 
 def _mark(target: Target, *, dry_run: bool, soft: bool) -> list[LockAction]:
+    from ..core.environment import load_environment, target_flag
+    from ..core.locks.marker import remove_marker, write_marker
+    from ..core.locks.soft import conda_owned, write_soft_lock
+
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
         return [skipped(target, "soft" if soft else "hard")]

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.environment import load_environment, target_flag
-from ..core.locks.marker import remove_marker
 from ..core.locks.results import LockAction
-from ..core.locks.softremove import remove_soft_lock
-from ..core.locks.writer import env_lock
 from .common import Target
 from .host import Host
 from .locking import run_on_targets, skipped
@@ -37,11 +33,17 @@ def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[LockAction
     Raises:
         LockError: A lock file cannot be removed or restored.
     """
+    from ..core.locks.writer import env_lock  # not at import: building the parser imports each verb
+
     with env_lock(target.prefix):
         return _unmark(target, dry_run=dry_run, force=force)
 
 
 def _unmark(target: Target, *, dry_run: bool, force: bool) -> list[LockAction]:
+    from ..core.environment import load_environment, target_flag
+    from ..core.locks.marker import remove_marker
+    from ..core.locks.softremove import remove_soft_lock
+
     env = load_environment(target.prefix, target.name, include_user_site=False)
     if env.python is None:
         return [skipped(target, "hard")]
