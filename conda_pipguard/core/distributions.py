@@ -136,21 +136,21 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
     dists: list[DistDir] = []
     debris: list[Debris] = []
     try:
-        with os.scandir(site) as entries:
-            names = sorted((entry.name, _is_dir(entry)) for entry in entries)
+        with os.scandir(site) as listing:
+            entries = {entry.name: entry for entry in listing}
     except OSError:
         return dists, debris
-    for name, is_dir in names:
+    for name in sorted(entries):
         rel = f"{site_packages}/{name}"
         if name.startswith("~"):
             debris.append(Debris(rel, "left behind by an interrupted pip install or uninstall"))
         elif name.endswith(".conda_trash"):
             debris.append(Debris(rel, "a file conda could not delete (.conda_trash)"))
-        elif name.endswith(".dist-info") and is_dir:
+        elif name.endswith(".dist-info") and _is_dir(entries[name]):
             dists.append(DistDir(rel, "dist-info", *_split_name_version(name[:-10], "dist-info")))
         elif name.endswith(".egg-info"):
             dists.append(DistDir(rel, "egg-info", *_split_name_version(name[:-9], "egg-info")))
-        elif name.endswith(".egg-link") and not is_dir:
+        elif name.endswith(".egg-link") and not _is_dir(entries[name]):
             dists.append(DistDir(rel, "egg-link", name[:-9], ""))
     return dists, debris
 
