@@ -157,11 +157,12 @@ def _record_files(
     by_path: dict[str, RecordFile] = {}
     paths_data = raw.get("paths_data")
     entries = paths_data.get("paths") if isinstance(paths_data, dict) else None
+    make = RecordFile._make  # no per-entry keyword handling
     for entry in entries if isinstance(entries, list) else ():
-        if not isinstance(entry, dict):
+        if type(entry) is not dict:
             continue
         path = entry.get("_path")
-        if not isinstance(path, str):
+        if type(path) is not str:
             continue
         if "\\" in path:
             path = path.replace("\\", "/")
@@ -171,18 +172,21 @@ def _record_files(
             elif path.startswith(NOARCH_SCRIPTS):
                 path = scripts + path[len(NOARCH_SCRIPTS) :]
         path_type = entry.get("path_type") or "hardlink"
+        if type(path_type) is not str:
+            path_type = str(path_type)  # a list here is not hashable: never a TypeError
+        placeholder = entry.get("prefix_placeholder")
         if path_type in _UNHASHED:
             sha = None
         else:
             sha = entry.get("sha256_in_prefix")
-            if sha is None and not entry.get("prefix_placeholder"):
+            if sha is None and not placeholder:
                 sha = entry.get("sha256")
-            if not isinstance(sha, str):
+            if type(sha) is not str:
                 sha = None
-        size = entry.get("size_in_bytes")
-        if path_type != "hardlink" or entry.get("prefix_placeholder") or not isinstance(size, int):
+        size = entry.get("size_in_bytes") if path_type == "hardlink" and not placeholder else None
+        if type(size) is not int:
             size = None
-        by_path[path] = RecordFile(path, sha, str(path_type), size)
+        by_path[path] = make((path, sha, path_type, size))
     if by_path:
         # ``paths_data`` is what conda unlinks by, and lists the same paths as ``files``
         return tuple(by_path.values())

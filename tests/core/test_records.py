@@ -130,6 +130,31 @@ def test_wrong_typed_file_lists_are_skipped_not_iterated():
     assert (only.path, only.sha256, only.path_type) == (f"{SP}/six.py", None, "hardlink")
 
 
+def test_wrong_typed_path_entry_fields_are_read_as_unknown_never_raise():
+    entries = [
+        {"_path": "lib/a.so", "path_type": ["hardlink"], "sha256": "ab", "size_in_bytes": 3},
+        {"_path": "lib/b.so", "path_type": "hardlink", "sha256": 7, "size_in_bytes": True},
+        {"_path": "lib/c.so", "path_type": {}, "size_in_bytes": "3"},
+    ]
+    raw = {"name": "odd", "version": "1", "build": "0", "paths_data": {"paths": entries}}
+    a, b, c = parse_record(raw, "conda-meta/odd-1-0.json", PathMapper(SP)).files
+    assert (a.path_type, a.sha256, a.size) == ("['hardlink']", "ab", None)
+    assert (b.path_type, b.sha256, b.size) == ("hardlink", None, None)
+    assert (c.path, c.path_type, c.size) == ("lib/c.so", "hardlink", None)
+
+
+def test_paths_data_is_the_file_list_when_a_record_has_one():
+    # conda unlinks by paths_data; ``files`` is read only for a record without it
+    raw = {
+        **CONDA_NOARCH,
+        "files": ["site-packages/six.py", "site-packages/extra.py"],
+        "paths_data": {"paths": [{"_path": "site-packages/six.py", "sha256": "ab"}]},
+    }
+    assert [f.path for f in parse_record(raw, "x", PathMapper(SP)).files] == [f"{SP}/six.py"]
+    raw = {**CONDA_NOARCH, "files": ["site-packages/six.py"], "paths_data": {"paths": []}}
+    assert [f.path for f in parse_record(raw, "x", PathMapper(SP)).files] == [f"{SP}/six.py"]
+
+
 def test_read_named_records_reads_only_the_packages_asked_for(tmp_path):
     from conda_pipguard.core.records import read_named_records
 
