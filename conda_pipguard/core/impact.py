@@ -163,6 +163,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
     for dist in plan.foreign:
         for entry in dist.files or ():
             by_path.setdefault(entry.path, dist)
+    plan.owners.paths.prime(by_path)
     for dist in plan.foreign:
         # conda packages whose files this distribution replaced or overwrote: unlinking one
         # deletes those files from under it
@@ -170,7 +171,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
         replaced |= {
             owner.name
             for entry in dist.files or ()
-            if (owner := plan.owners.file_owner.get(entry.path)) is not None
+            if (owner := plan.owners.paths.owner(entry.path)) is not None
         }
         for package in plan.link.values():
             if package.paths is not None:

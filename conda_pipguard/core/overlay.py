@@ -115,21 +115,20 @@ def _layer(env: Environment, owners: Ownership, ledger: Ledger, dist: Distributi
     listed = missing = 0
     leftovers: list[str] = []
     own = f"{dist.path}/"
-    file_owner, files = owners.file_owner, owners.files
     for entry in dist.files or ():
         path = entry.path
         if path.endswith(BYTECODE) or path.startswith(own):
             continue  # byte code, and its own metadata (not files that import)
         listed += 1
-        owner = file_owner.get(path)
+        owner = owners.paths.owner(path)
         if owner is None:
             if ledger.dist_state(entry, None) is Content.MISSING:
                 missing += 1
             else:
                 leftovers.append(path)
             continue
-        conda_file = files[path]
-        if not countable(conda_file):
+        conda_file = owners.paths.file(path)
+        if conda_file is None or not countable(conda_file):
             continue
         state = ledger.dist_state(entry, conda_file)
         if state is Content.MISSING:
@@ -158,6 +157,8 @@ def build_overlay(env: Environment, owners: Ownership, ledger: Ledger) -> Overla
     conda, foreign = classify(env, owners, ledger.record_time)
     names = {record.name for record in env.records}
     gone = [dist for name, dist in env.history.current().items() if name not in names]
+    # the paths the layers (and the rules and repairs after them) ask about, indexed in one pass
+    owners.paths.prime(entry.path for dist in foreign for entry in dist.files or ())
     layers = []
     involved: set[str] = set()
     for dist in foreign:

@@ -88,37 +88,77 @@ def label(dist: Distribution) -> str:
     return f"{dist.name} {dist.version} ({installer_of(dist)})"
 
 
+class PathIndex:
+    """Prefix-relative path -> the record that linked it and what it expects there.
+
+    An env's records list tens of thousands of paths, and the analysis asks about the few that
+    non-conda RECORDs list: :meth:`prime` indexes those in one pass. A path asked about without
+    priming makes the index whole first, so every answer is right; priming only makes it cheap.
+    Where records list one path twice, the later record is its owner (the last one linked).
+
+    Args:
+        records: The records, in the order conda lists them.
+    """
+
+    def __init__(self, records: Iterable[CondaRecord]) -> None:
+        self._records = tuple(records)
+        self._found: dict[str, tuple[CondaRecord, RecordFile]] = {}
+        self._primed: set[str] = set()
+        self._whole = False
+
+    def prime(self, paths: Iterable[str]) -> None:
+        """Index *paths* (the ones the caller is about to ask about) in one pass."""
+        wanted = set(paths) - self._primed
+        if self._whole or not wanted:
+            return
+        found = self._found
+        for record in self._records:
+            for file in record.files:
+                if file.path in wanted:
+                    found[file.path] = (record, file)
+        self._primed |= wanted
+
+    def _get(self, path: str) -> tuple[CondaRecord, RecordFile] | None:
+        if path not in self._primed and not self._whole:
+            self._found = {file.path: (r, file) for r in self._records for file in r.files}
+            self._whole = True
+        return self._found.get(path)
+
+    def owner(self, path: str) -> CondaRecord | None:
+        """The record that linked *path*, or None when no record lists it."""
+        hit = self._get(path)
+        return hit[0] if hit else None
+
+    def file(self, path: str) -> RecordFile | None:
+        """What the record that linked *path* expects there, or None."""
+        hit = self._get(path)
+        return hit[1] if hit else None
+
+
 @dataclass(frozen=True)
 class Ownership:
     """Which conda record owns which file and which Python project.
 
     Attributes:
-        file_owner: Prefix-relative path -> the record that linked it.
+        paths: Prefix-relative path -> the record that linked it and its file entry.
         dist_dir_owner: Metadata directory -> the record that linked it.
-        dist_dir_files: Metadata directory -> the files its record linked in it.
         provides: Canonical project name -> records that linked metadata of that project.
-        files: Prefix-relative path -> what its record expects of it.
+        dist_dir_files: Metadata directory -> the files its record linked in it.
     """
 
-    file_owner: dict[str, CondaRecord]
+    paths: PathIndex
     dist_dir_owner: dict[str, CondaRecord]
     provides: dict[str, list[CondaRecord]]
-    files: dict[str, RecordFile]
     dist_dir_files: dict[str, list[RecordFile]]
 
     @classmethod
     def of(cls, records: Iterable[CondaRecord]) -> Ownership:
-        """Index the files of *records*."""
-        file_owner: dict[str, CondaRecord] = {}
-        files: dict[str, RecordFile] = {}
+        """Index the metadata directories of *records* (their other paths on demand)."""
+        records = tuple(records)
         dist_dir_owner: dict[str, CondaRecord] = {}
         dist_dir_files: dict[str, list[RecordFile]] = defaultdict(list)
         provides: dict[str, list[CondaRecord]] = defaultdict(list)
         for record in records:
-            paths = [file.path for file in record.files]
-            # tens of thousands of paths per env: the dicts are filled in C
-            file_owner.update(dict.fromkeys(paths, record))
-            files.update(zip(paths, record.files, strict=True))
             for file in record.files:
                 path = file.path
                 if ".dist-info" not in path and ".egg-info" not in path:
@@ -133,7 +173,7 @@ class Ownership:
                         provides[key].append(record)
                 if dist_dir_owner[dist_dir] is record:
                     dist_dir_files[dist_dir].append(file)
-        return cls(file_owner, dist_dir_owner, dict(provides), files, dict(dist_dir_files))
+        return cls(PathIndex(records), dist_dir_owner, dict(provides), dict(dist_dir_files))
 
 
 def _holds(path: str, file: RecordFile, since: int) -> bool:

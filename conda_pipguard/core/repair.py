@@ -152,12 +152,13 @@ class _Builder:
             return
         dist = layer.dist
         overlay = self.diagnosis.analysis.overlay
-        owned = overlay.owners.file_owner if overlay is not None else {}
         ledger = self.ledger()
         bytecode = [
             e.path
             for e in dist.files or ()
-            if e.path.endswith(BYTECODE) and e.path not in owned and ledger.exists(e.path)
+            if e.path.endswith(BYTECODE)
+            and (overlay is None or overlay.owners.paths.owner(e.path) is None)
+            and ledger.exists(e.path)
         ]
         self.removals[dist.path] = Removal(
             dist.name,

@@ -124,11 +124,11 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         dist = layer.dist
         record = layer.counterparts[0]
         left = len(layer.leftovers)
-        owned, exists = overlay.owners.file_owner, overlay.ledger.exists
+        owner, exists = overlay.owners.paths.owner, overlay.ledger.exists
         bytecode = sum(
             1
             for e in dist.files or ()
-            if e.path.endswith(BYTECODE) and e.path not in owned and exists(e.path)
+            if e.path.endswith(BYTECODE) and owner(e.path) is None and exists(e.path)
         )
         extra = (
             f"; {count_of(left, 'file')} of its RECORD that no conda package owns "
