@@ -149,6 +149,7 @@ def layer_of(env: Environment, owners: Ownership, ledger: Ledger, dist: Distribu
     The same reading :func:`build_overlay` does for each layer, without the history: what the
     guard's one warning line needs (live or stale) for the one distribution it names.
     """
+    owners.paths.prime(entry.path for entry in dist.files or ())
     return _layer(env, owners, ledger, dist)
 
 
