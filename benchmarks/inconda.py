@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -35,6 +36,58 @@ INSTALL_RATIO = 1.05
 OFF_RATIO = 1.02
 #: A command that touches no env pays at most 5 ms for the plugin.
 NO_ENV_MS = 5.0
+
+#: Medians of alternating runs, by command name.
+Runs = dict[str, dict[str, float]]
+#: What the plugin adds to a command's imports, by command name (see :func:`added_imports`).
+Imports = dict[str, dict[str, object]]
+
+
+def _import_times(argv: list[str], environ: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Module -> (self, cumulative) microseconds of one run of *argv* under ``-X importtime``."""
+    python, *rest = argv
+    done = subprocess.run(
+        [python, "-X", "importtime", *rest],
+        env=environ,
+        cwd=environ["HOME"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr[-2000:]}")
+    times = {}
+    for line in done.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if line.startswith("import time:") and len(fields) == 3 and fields[0].strip().isdigit():
+            times[fields[2].strip()] = (int(fields[0]), int(fields[1]))
+    return times
+
+
+def added_imports(
+    with_: tuple[list[str], dict[str, str]],
+    without: tuple[list[str], dict[str, str]],
+    rounds: int,
+) -> dict[str, object]:
+    """The modules a command imports with the plugin and not without it, and their cost.
+
+    The sum of their ``-X importtime`` self times (median over *rounds*): unlike the difference
+    of two wall times, it does not drown in the noise of a loaded machine. ``heaviest`` names
+    the added module with the largest cumulative time (what pulled the rest in).
+    """
+    seconds, count, heaviest = [], 0, ("", 0)
+    for _ in range(rounds):
+        ours, theirs = _import_times(*with_), _import_times(*without)
+        added = set(ours) - set(theirs)
+        seconds.append(sum(ours[name][0] for name in added) / 1e6)
+        count = len(added)
+        top = max(added, key=lambda name: ours[name][1], default="")
+        heaviest = (top, ours[top][1] if top else 0)
+    return {
+        "seconds": statistics.median(seconds),
+        "modules": count,
+        "heaviest": heaviest[0],
+        "heaviest_seconds": heaviest[1] / 1e6,
+    }
 
 
 def noplugin_python(root: Path) -> str:
@@ -107,8 +160,8 @@ def _environs(root: Path, url: str, without: str) -> dict[str, tuple[str, dict[s
 
 def measure_install(
     prefix: Path, records: int, needs: str, workdir: Path, scratch: Path, rounds: int, without: str
-) -> dict[str, dict[str, float]]:
-    """Medians of the dry run and the real install, with / without / mode off.
+) -> tuple[Runs, Imports]:
+    """Medians of the dry run and the real install, with / without / mode off; added imports.
 
     Args:
         prefix: The generated env (copied, never changed).
@@ -158,10 +211,15 @@ def measure_install(
         "install, without": install("without", "-y", "--force-reinstall", channel.TINY),
         "install, mode off": install("off", "-y", "--force-reinstall", channel.TINY),
     }
-    return alternate(commands, rounds)
+    runs = alternate(commands, rounds)
+    imports = {
+        name: added_imports(commands[name], commands["install, without"], 1)
+        for name in ("install, with", "install, mode off")
+    }
+    return runs, imports
 
 
-def measure_no_env(scratch: Path, rounds: int, without: str) -> dict[str, dict[str, float]]:
+def measure_no_env(scratch: Path, rounds: int, without: str) -> tuple[Runs, Imports]:
     """Medians of ``conda config --show solver`` and ``conda info``, with and without."""
     root = scratch / "no-env"
     sides = _environs(root, "file:///nonexistent", without)
@@ -170,7 +228,14 @@ def measure_no_env(scratch: Path, rounds: int, without: str) -> dict[str, dict[s
         for side in ("with", "without"):
             python, environ = sides[side]
             commands[f"{label}, {side}"] = ([python, "-m", "conda", *args], environ)
-    return alternate(commands, rounds)
+    runs = alternate(commands, rounds)
+    imports = {
+        f"{label}, with": added_imports(
+            commands[f"{label}, with"], commands[f"{label}, without"], 3
+        )
+        for label in ("config", "info")
+    }
+    return runs, imports
 
 
 def _mark(ok: bool) -> str:
@@ -178,10 +243,11 @@ def _mark(ok: bool) -> str:
 
 
 def report(
-    install: dict[str, dict[str, float]] | None,
-    no_env: dict[str, dict[str, float]] | None,
+    install: Runs | None,
+    no_env: Runs | None,
     records: int | None,
     without: str,
+    imports: Imports | None = None,
 ) -> str:
     """The with/without table as Markdown."""
     how = (
@@ -232,5 +298,18 @@ def report(
         lines.append(
             f"| {label} | {cells[0]} | {cells[1]} | {a['rss']:.0f} / {b['rss']:.0f} "
             f"| {target}: {' '.join(marks)} |"
+        )
+    for name, added in (imports or {}).items():
+        ms = added["seconds"] * 1000
+        lines.append(
+            f"\n`{name}`: the plugin adds {added['modules']} imported modules, {ms:.1f} ms "
+            f"(-X importtime self times; heaviest: `{added['heaviest']}`, "
+            f"{added['heaviest_seconds'] * 1000:.1f} ms cumulative)"
+            + (
+                ""
+                if name == "install, with"
+                else f" (≤ {NO_ENV_MS:.0f} ms {_mark(ms <= NO_ENV_MS)})"
+            )
+            + "."
         )
     return "\n".join(lines)

@@ -353,11 +353,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(report(results[-1:]), flush=True)
             if size in in_conda:
-                install = inconda.measure_install(
+                install, imports = inconda.measure_install(
                     env.prefix, size, env.plan[1][0], workdir, Path(tmp), rounds, args.without
                 )
-                out["conda"][str(size)] = install
-                print(inconda.report(install, None, size, args.without), flush=True)
+                out["conda"][str(size)] = {"runs": install, "imports": imports}
+                print(inconda.report(install, None, size, args.without, imports), flush=True)
         if len(results) > 1:
             print(growth(results))
         if "fleet" not in skip:
@@ -366,9 +366,9 @@ def main(argv: list[str] | None = None) -> int:
             out["fleet"] = fleet_result
             print(fleet.report(fleet_result, small.records), flush=True)
         if with_conda and (args.conda or not args.quick) and "no env" not in skip:
-            no_env = inconda.measure_no_env(Path(tmp), max(4 * rounds, 10), args.without)
-            out["no_env"] = no_env
-            print(inconda.report(None, no_env, None, args.without), flush=True)
+            no_env, imports = inconda.measure_no_env(Path(tmp), max(4 * rounds, 10), args.without)
+            out["no_env"] = {"runs": no_env, "imports": imports}
+            print(inconda.report(None, no_env, None, args.without, imports), flush=True)
     if with_conda:
         with tempfile.TemporaryDirectory() as tmp:
             out["imports"] = imports = plugin_import_cost(Path(tmp), rounds)
