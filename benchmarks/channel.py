@@ -186,7 +186,8 @@ def prepared_copy(prefix: Path, channel: Path, dest: Path) -> Path:
     it links); ``conda-meta`` is a real copy whose records name *channel* and its URLs.
     """
     done = Path(f"{dest}.complete")
-    if done.exists():
+    if done.exists():  # conda appends to the history at every install: start each run afresh
+        shutil.copy2(prefix / "conda-meta" / "history", dest / "conda-meta" / "history")
         return dest
     shutil.rmtree(dest, ignore_errors=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
