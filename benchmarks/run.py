@@ -9,12 +9,21 @@ alternating runs (every command once per round, so that a noisy neighbour hits a
   restored before each run: conda's PyPI loader deletes the records of pip-replaced packages);
 * ``conda-pipguard status --json`` and, where conda is importable, ``conda pipguard status --json``;
 
-wall time and peak RSS (``wait4``), and, in a separate process (``probe.py``), the in-process cost
-of the guard's pre-command check and of the post-solve impact of a five-package plan (through
-conda's hooks when conda is importable, else through the core functions they call).
+wall time, peak RSS and CPU time (``wait4``), and, in a separate process (``probe.py``), the
+in-process cost of the guard's pre-command check and of the post-solve impact of a five-package
+plan (through conda's hooks when conda is importable, else through the core functions they call).
+Over all sizes: the growth of ``status`` as least-squares slopes (per 1,000 records and per
+10,000 files, wall and peak RSS). Then ``status --all`` over few and many copies of the smallest
+env (``fleet.py``: is memory flat in the number of envs?).
+
+Where conda is importable, full runs (or ``--conda``) also time conda commands with and without
+the plugin (``inconda.py``): a dry-run and a real ``conda install`` in a copy of the 1,000-record
+env installed from a local file channel (``channel.py``), the same with ``pipguard_mode: off``,
+and ``conda config --show solver`` / ``conda info``.
 
 Run ``python benchmarks/run.py`` (all sizes), ``--sizes 250,1000``, or ``--quick`` (250 records,
-one round: a smoke test for CI). ``--json FILE`` also writes the numbers.
+one round, no conda install: a smoke test for CI). ``--json FILE`` also writes the numbers.
+Every number is a median of alternating runs; each target is printed with ✔ or ✘.
 """
 
 from __future__ import annotations
@@ -27,14 +36,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
+import fleet  # noqa: E402
 import genenv  # noqa: E402
+import inconda  # noqa: E402
+from processes import alternate, isolated_environ  # noqa: E402
 
 FLOOR = (
     "import json, os, sys\n"
@@ -52,41 +63,6 @@ def conda_importable() -> bool:
     except ImportError:
         return False
     return True
-
-
-def isolated_environ(home: Path) -> dict[str, str]:
-    """This process's environment without pip/uv/conda settings, with an empty HOME and condarc."""
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "UV_", "CONDA", "PYTHON", "_CE_"))
-    }
-    if os.environ.get("PYTHONPATH"):  # to measure another checkout of the plugin
-        environ["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    condarc = home / ".condarc"
-    condarc.touch()
-    environ.update(
-        HOME=str(home),
-        CONDARC=str(condarc),
-        CONDA_PKGS_DIRS=str(home / "pkgs"),
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PYTHONNOUSERSITE="1",
-    )
-    return environ
-
-
-def run_once(argv: list[str], environ: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of *argv*; raises when it fails."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
 
 
 def conda_list_copy(env: genenv.GeneratedEnv, root: Path) -> Path:
@@ -162,22 +138,17 @@ def measure_processes(
         if "conda list" not in skip:
             copy = conda_list_copy(env, root)
             commands["conda list"] = [py, "-m", "conda", "list", "-p", str(copy), "--json"]
-    commands = {name: argv for name, argv in commands.items() if name not in skip}
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for _ in range(rounds):
-        for name, argv in commands.items():
-            if name == "conda list" and copy is not None:
-                restore_meta(env, copy)
-            samples[name].append(run_once(argv, environ))
-    if copy is not None:
-        shutil.rmtree(copy, ignore_errors=True)
-    return {
-        name: {
-            "wall": statistics.median(s[0] for s in values),
-            "rss": statistics.median(s[1] for s in values),
-        }
-        for name, values in samples.items()
-    }
+    runs = {name: (argv, environ) for name, argv in commands.items() if name not in skip}
+
+    def before(name: str) -> None:
+        if name == "conda list" and copy is not None:
+            restore_meta(env, copy)
+
+    try:
+        return alternate(runs, rounds, before)
+    finally:
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 def plugin_import_cost(root: Path, rounds: int) -> dict[str, float]:
@@ -227,14 +198,50 @@ def measure_hooks(
     return json.loads(out.stdout)
 
 
-def slope(points: list[tuple[int, float]]) -> float:
-    """Least-squares slope of *points* (x, y)."""
+def fit(points: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """Least-squares slope, intercept and R² of *points* (x, y); NaNs below two points."""
+    nan = float("nan")
     if len(points) < 2:
-        return float("nan")
+        return nan, nan, nan
     mx = statistics.fmean(x for x, _ in points)
     my = statistics.fmean(y for _, y in points)
     den = sum((x - mx) ** 2 for x, _ in points)
-    return sum((x - mx) * (y - my) for x, y in points) / den if den else float("nan")
+    if not den:
+        return nan, nan, nan
+    slope = sum((x - mx) * (y - my) for x, y in points) / den
+    intercept = my - slope * mx
+    total = sum((y - my) ** 2 for _, y in points)
+    residual = sum((y - intercept - slope * x) ** 2 for x, y in points)
+    return slope, intercept, 1 - residual / total if total else nan
+
+
+def growth(results: list[dict[str, object]]) -> str:
+    """The growth of ``status`` as slopes fitted over the sizes measured."""
+    sizes = ", ".join(f"{r['env']['records']:,}" for r in results)
+    parts = []
+    for measure, unit, digits in (("wall", "s", 3), ("rss", "MB", 1)):
+        by_records = fit(
+            [(r["env"]["records"], r["processes"]["status"][measure]) for r in results]
+        )
+        by_files = fit([(r["env"]["files"], r["processes"]["status"][measure]) for r in results])
+        parts.append(
+            f"{'wall' if measure == 'wall' else 'peak RSS'} {by_records[0] * 1000:.{digits}f} "
+            f"{unit} per 1,000 records and {by_files[0] * 10000:.{digits}f} {unit} per 10,000 "
+            f"files (intercept {by_records[1]:.{digits}f} {unit}, R² {by_records[2]:.3f})"
+        )
+    first, last = results[0], results[-1]
+    times = last["processes"]["status"]["wall"] / first["processes"]["status"]["wall"]
+    size = last["env"]["records"] / first["env"]["records"]
+    return (
+        f"\nGrowth of `status`, least squares over {sizes} records: "
+        + "; ".join(parts)
+        + f". {times:.1f}x the time for {size:.0f}x the records."
+    )
+
+
+def mark(ok: bool) -> str:
+    """✔ when a target is met, else ✘."""
+    return "✔" if ok else "✘"
 
 
 def report(results: list[dict[str, object]]) -> str:
@@ -247,37 +254,42 @@ def report(results: list[dict[str, object]]) -> str:
             f"{env['dist_infos']} dist-infos ({env['pip_only']} pip-only, "
             f"{env['replaced']} replaced by pip)\n"
         )
-        lines.append("| | wall (s) | peak RSS (MB) |\n|---|---:|---:|")
+        lines.append("| | wall (s) | CPU (s) | peak RSS (MB) |\n|---|---:|---:|---:|")
         for name, value in proc.items():
-            lines.append(f"| `{name}` | {value['wall']:.3f} | {value['rss']:.0f} |")
-        for name in ("pre-command", "post-solve", "post-solve alone"):
-            lines.append(f"| {name} in-process ({hooks['via']}) | {hooks[name]:.4f} | |")
+            lines.append(
+                f"| `{name}` | {value['wall']:.3f} | {value['cpu']:.3f} | {value['rss']:.0f} |"
+            )
+        for name, limit in (
+            ("pre-command", 0.010),
+            ("post-solve", 0.050),
+            ("post-solve alone", 0.050),
+        ):
+            lines.append(
+                f"| {name} in-process ({hooks['via']}) | {hooks[name]:.4f} "
+                f"(≤ {limit:.3f} {mark(hooks[name] <= limit)}) | | |"
+            )
         wall = {name: value["wall"] for name, value in proc.items()}
         ratios = []
         if {"status", "python -c pass", "parse floor"} <= wall.keys():
             floor = wall["python -c pass"] + wall["parse floor"]
-            ratios.append(f"status / (startup + parse floor) = {wall['status'] / floor:.2f}")
-        if {"status", "pip list --path"} <= wall.keys():
-            ratios.append(f"status / pip list = {wall['status'] / wall['pip list --path']:.2f}")
-        if {"conda list", "conda pipguard status"} <= wall.keys():
+            ratio = wall["status"] / floor
             ratios.append(
-                "conda list / conda pipguard status = "
-                f"{wall['conda list'] / wall['conda pipguard status']:.2f}"
+                f"status / (startup + parse floor) = {ratio:.2f} (≤ 1.5 {mark(ratio <= 1.5)})"
             )
-        lines.append("\nRatios: " + "; ".join(ratios) + ".")
+        if {"status", "pip list --path"} <= wall.keys():
+            ratio = wall["status"] / wall["pip list --path"]
+            ratios.append(f"status / pip list = {ratio:.2f} (< 1 {mark(ratio < 1)})")
+        if {"conda list", "conda pipguard status"} <= wall.keys():
+            ratio = wall["conda list"] / wall["conda pipguard status"]
+            ratios.append(
+                f"conda list / conda pipguard status = {ratio:.2f} (≥ 5 {mark(ratio >= 5)})"
+            )
+        if "status" in proc:
+            rss = proc["status"]["rss"]
+            ratios.append(f"status peak RSS = {rss:.0f} MB (≤ 80 {mark(rss <= 80)})")
+        lines.append("\nRatios (targets at 1,000 records): " + "; ".join(ratios) + ".")
     if len(results) > 1:
-        points = [(r["env"]["records"], r["processes"]["status"]["wall"]) for r in results]
-        rss = [(r["env"]["records"], r["processes"]["status"]["rss"]) for r in results]
-        files = [(r["env"]["files"], r["processes"]["status"]["wall"]) for r in results]
-        first, last = results[0], results[-1]
-        growth = last["processes"]["status"]["wall"] / first["processes"]["status"]["wall"]
-        size = last["env"]["records"] / first["env"]["records"]
-        lines.append(
-            f"\nGrowth of `status`: {slope(points) * 1000:.3f} s and "
-            f"{slope(rss) * 1000:.1f} MB per 1,000 records "
-            f"({slope(files) * 100000:.3f} s per 100,000 files); "
-            f"{growth:.1f}x the time for {size:.0f}x the records."
-        )
+        lines.append(growth(results))
     return "\n".join(lines)
 
 
@@ -289,17 +301,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="250 records, one round.")
     parser.add_argument("--workdir", type=Path, help="Where generated envs are kept.")
     parser.add_argument("--no-conda", action="store_true", help="Skip the conda measurements.")
+    parser.add_argument(
+        "--conda",
+        action="store_true",
+        help="conda commands with/without the plugin at every size (default: full runs, "
+        "at 1,000 records only; never in --quick without this flag).",
+    )
+    parser.add_argument(
+        "--without",
+        choices=("absent", "blocked"),
+        default="absent",
+        help="Without the plugin: a venv without its entry point, or CONDA_NO_PLUGINS=true.",
+    )
+    parser.add_argument(
+        "--fleet", default="", help="Env counts for status --all (default 5,25; --quick 2,5)."
+    )
     parser.add_argument("--json", type=Path, help="Also write the numbers to this file.")
     parser.add_argument(
-        "--skip", default="", help="Measurements to leave out, comma-separated ('conda list')."
+        "--skip",
+        default="",
+        help="Measurements to leave out, comma-separated: 'conda list', 'fleet', 'install', "
+        "'no env'.",
     )
     args = parser.parse_args(argv)
     sizes = [250] if args.quick else [int(s) for s in args.sizes.split(",")]
     rounds = 1 if args.quick else args.rounds
+    skip = frozenset(args.skip.split(","))
     with_conda = conda_importable() and not args.no_conda
-    workdir = args.workdir or Path(tempfile.gettempdir()) / "conda-pipguard-bench"
+    in_conda = (
+        []
+        if not with_conda or "install" in skip
+        else (sizes if args.conda else [] if args.quick else [s for s in sizes if s == 1000])
+    )
+    counts = tuple(int(n) for n in (args.fleet or ("2,5" if args.quick else "5,25")).split(","))
+    workdir = (args.workdir or Path(tempfile.gettempdir()) / "conda-pipguard-bench").resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
+    out: dict[str, object] = {"sizes": results, "conda": {}, "without": args.without}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             # generated in a child: a measuring process grown by the generator would pass its
@@ -309,25 +347,37 @@ def main(argv: list[str] | None = None) -> int:
             results.append(
                 {
                     "env": {**env.__dict__, "prefix": str(env.prefix)},
-                    "processes": measure_processes(
-                        env, Path(tmp), rounds, with_conda, frozenset(args.skip.split(","))
-                    ),
+                    "processes": measure_processes(env, Path(tmp), rounds, with_conda, skip),
                     "hooks": measure_hooks(env, Path(tmp), rounds, with_conda),
                 }
             )
             print(report(results[-1:]), flush=True)
-    if len(results) > 1:
-        print(report(results).rsplit("\n", 1)[-1])
-    imports = None
+            if size in in_conda:
+                install, imports = inconda.measure_install(
+                    env.prefix, size, env.plan[1][0], workdir, Path(tmp), rounds, args.without
+                )
+                out["conda"][str(size)] = {"runs": install, "imports": imports}
+                print(inconda.report(install, None, size, args.without, imports), flush=True)
+        if len(results) > 1:
+            print(growth(results))
+        if "fleet" not in skip:
+            small = genenv.cached(workdir, sizes[0])
+            fleet_result = fleet.measure_fleet(small.prefix, workdir, Path(tmp), counts, rounds)
+            out["fleet"] = fleet_result
+            print(fleet.report(fleet_result, small.records), flush=True)
+        if with_conda and (args.conda or not args.quick) and "no env" not in skip:
+            no_env, imports = inconda.measure_no_env(Path(tmp), max(4 * rounds, 10), args.without)
+            out["no_env"] = {"runs": no_env, "imports": imports}
+            print(inconda.report(None, no_env, None, args.without, imports), flush=True)
     if with_conda:
         with tempfile.TemporaryDirectory() as tmp:
-            imports = plugin_import_cost(Path(tmp), rounds)
+            out["imports"] = imports = plugin_import_cost(Path(tmp), rounds)
         print(
             f"\nThe plugin's imports on `conda config --show solver`: {imports['modules']} "
             f"modules, {imports['seconds'] * 1000:.1f} ms (-X importtime self times)."
         )
     if args.json:
-        args.json.write_text(json.dumps({"sizes": results, "imports": imports}, indent=2))
+        args.json.write_text(json.dumps(out, indent=2))
     return 0
 
 
