@@ -20,15 +20,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.impact import Impact, PlannedPackage, impact
-from ..core.locks.marker import has_hard_marker
 from . import envcache, settings
 from .safety import never_break_conda, new_command, say
 
+# The core is imported inside the hooks that use it, after the mode is read: with
+# ``pipguard_mode: off`` a conda command imports only this module, settings and safety.
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ..core.environment import Environment
+    from ..core.impact import Impact, PlannedPackage
     from ..core.python import PythonLayout
 
 #: Commands that can run conda's own pip step (an environment file with a ``pip:`` section).
@@ -80,6 +81,8 @@ def _keep_pip_step_working(command: str) -> None:
 
     if command not in PIP_STEP_COMMANDS or not getattr(context._argparse_args, "file", None):
         return
+    from ..core.locks.marker import has_hard_marker
+
     prefix = Path(context.target_prefix)
     if not (has_hard_marker(prefix) or settings.auto_mark() != "none"):
         return
@@ -106,6 +109,8 @@ def planned(
     records: Iterable[Any], paths: dict[str, tuple[str, ...]] | None = None
 ) -> list[PlannedPackage]:
     """Conda's package records as plain data."""
+    from ..core.impact import PlannedPackage
+
     return [
         PlannedPackage(rec.name, rec.version, rec.build, (paths or {}).get(rec.name))
         for rec in records
@@ -143,6 +148,8 @@ def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterab
     mode = settings.mode()
     if mode == "off":
         return
+    from ..core.impact import impact
+
     unlink, link = planned(unlink_precs), planned(link_precs)
     layer = envcache.layer_of(_target_prefix(), (p.name for p in (*unlink, *link)))
     if layer is None:
@@ -181,6 +188,8 @@ def verify_transaction(action: Any) -> Exception | None:
     mode = settings.mode()
     if mode == "off":
         return None
+    from ..core.impact import impact
+
     link_precs = list(action.link_precs or ())
     unlink = planned(action.unlink_precs or ())
     names = (*(p.name for p in unlink), *(prec.name for prec in link_precs))
@@ -226,6 +235,7 @@ def keep_locks_right(action: Any) -> None:
     from conda.base.context import context
 
     from ..core.environment import target_flag
+    from ..core.locks.marker import has_hard_marker
     from ..core.locks.soft import is_soft_locked
 
     envcache.forget()  # the transaction changed the env
