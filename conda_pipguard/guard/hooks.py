@@ -234,9 +234,8 @@ def keep_locks_right(action: Any) -> None:
     """
     from conda.base.context import context
 
-    from ..core.environment import target_flag
     from ..core.locks.marker import has_hard_marker
-    from ..core.locks.soft import is_soft_locked
+    from ..core.locks.softfiles import is_soft_locked
 
     envcache.forget()  # the transaction changed the env
     prefix = Path(os.path.abspath(action.target_prefix))
@@ -248,6 +247,7 @@ def keep_locks_right(action: Any) -> None:
     hard, soft = has_hard_marker(prefix), is_soft_locked(prefix)
     if not (hard or soft or auto):
         return
+    from ..core.environment import target_flag
     from ..core.locks.marker import sync_hard_marker, write_marker
     from ..core.locks.soft import refresh_soft_lock, write_soft_lock
     from .context import target_of
