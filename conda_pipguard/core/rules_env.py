@@ -67,6 +67,7 @@ def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                         "requirement": wanted,
                         "installed": target.version if target else None,
                     },
+                    dist=dist,
                 )
             )
     return findings
@@ -103,6 +104,7 @@ def duplicate(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 version=dists[0].version,
                 location=dists[0].path,
                 details={"paths": [d.path for d in dists], "removes": [d.path for d in others]},
+                dist=dists[0],
             )
         )
     return findings

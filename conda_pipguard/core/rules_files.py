@@ -59,6 +59,7 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     paths=PathCounts(overwritten=len(altered), deleted=len(missing), identical=0),
                     location=record.record_path,
                     details={"altered": altered[:_SAMPLE]},
+                    record=record,
                 )
             )
         if missing:
@@ -78,6 +79,7 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     paths=PathCounts(deleted=len(missing)),
                     location=record.record_path,
                     details={"missing": missing[:_SAMPLE]},
+                    record=record,
                 )
             )
     return findings

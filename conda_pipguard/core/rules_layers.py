@@ -60,6 +60,9 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     conda_version=record.version,
                     paths=counts,
                     location=dist.path,
+                    dist=dist,
+                    record=record,
+                    layer=layer,
                 )
             )
         gone = layer.history
@@ -79,6 +82,9 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     paths=PathCounts.unknown(),
                     location=dist.path,
                     details={"record_missing": True},
+                    dist=dist,
+                    history_dist=gone,
+                    layer=layer,
                 )
             )
     return findings
@@ -110,6 +116,9 @@ def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                         overlap.overwritten, 0, overlap.count(Content.BOTH, Content.CONDA)
                     ),
                     location=dist.path,
+                    dist=dist,
+                    record=record,
+                    layer=layer,
                 )
             )
     return findings
@@ -154,6 +163,9 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     "leftover_bytecode": bytecode,
                     "leftover_paths": list(layer.leftovers[:_SAMPLE]),
                 },
+                dist=dist,
+                record=record,
+                layer=layer,
             )
         )
     return findings
@@ -178,6 +190,8 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 installer=dist.installer,
                 location=dist.path,
                 details={"missing": layer.missing, "listed": layer.listed},
+                dist=dist,
+                layer=layer,
             )
         )
     return findings
@@ -216,6 +230,8 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     installer=dist.installer,
                     location=dist.path,
                     details={"source": dist.editable_source},
+                    dist=dist,
+                    layer=layer,
                 )
             )
             continue
@@ -237,6 +253,8 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 installer=dist.installer,
                 location=dist.path,
                 details={"requested": dist.requested, "required_by": needed_by},
+                dist=dist,
+                layer=layer,
             )
         )
     return findings
@@ -270,6 +288,8 @@ def dependency_broken(overlay: Overlay, fixes: FixCommands, matcher: Matcher) ->
                     conda_package=record.name,
                     conda_version=record.version,
                     details={"requirement": entry},
+                    dist=dist,
+                    record=record,
                 )
             )
     return findings
