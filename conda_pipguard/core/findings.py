@@ -134,6 +134,45 @@ class Finding:
         if self.severity is None:
             object.__setattr__(self, "severity", KINDS[self.kind])
 
+    @classmethod
+    def about(
+        cls,
+        kind: str,
+        message: str,
+        fix: str = "",
+        *,
+        dist: Distribution | None = None,
+        record: CondaRecord | None = None,
+        history_dist: HistoryDist | None = None,
+        **fields: Any,
+    ) -> Finding:
+        """A finding about a distribution and/or a conda package, its names taken from them.
+
+        *dist* gives ``distribution``, ``version``, ``installer`` and ``location``; *record*
+        (or *history_dist*, when ``conda-meta`` lost the record) gives ``conda_package`` and
+        ``conda_version``. *fields* give the rest, and win over those (``location=None``).
+        """
+        names: dict[str, Any] = {}
+        if dist is not None:
+            names.update(
+                distribution=dist.name,
+                version=dist.version,
+                installer=dist.installer,
+                location=dist.path,
+            )
+        package = record or history_dist
+        if package is not None:
+            names.update(conda_package=package.name, conda_version=package.version)
+        return cls(
+            kind,
+            message,
+            fix,
+            dist=dist,
+            record=record,
+            history_dist=history_dist,
+            **{**names, **fields},
+        )
+
     @property
     def level(self) -> Severity:
         """The severity, never None."""

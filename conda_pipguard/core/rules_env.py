@@ -55,19 +55,15 @@ def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 else fixes.pip("install", wanted)
             )
             findings.append(
-                Finding(
+                Finding.about(
                     "unsatisfied",
                     f"{label(dist)} requires {wanted} but {requirement.name} {problem}",
                     fix,
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    location=dist.path,
+                    dist=dist,
                     details={
                         "requirement": wanted,
                         "installed": target.version if target else None,
                     },
-                    dist=dist,
                 )
             )
     return findings
