@@ -137,43 +137,36 @@ def verify_line(verify: dict[str, Any]) -> str:
     )
 
 
+def _unexamined(prefix: str, name: str | None, verdict: str, reason: str) -> EnvReport:
+    """The report of an env that was ``skipped`` (not an environment) or an ``error``."""
+    title = f"{name} ({prefix})" if name else prefix
+    said = "skipped" if verdict == "skipped" else "error: could not be diagnosed"
+    return EnvReport(
+        prefix,
+        name,
+        {"prefix": prefix, "name": name, verdict: reason},
+        f"{title}: {said}: {reason}",
+        verdict,
+        problem=reason,
+    )
+
+
+def _failure(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}"[:500]
+
+
 def examine(prefix: str, name: str | None, options: Options) -> EnvReport:
     """Diagnose one env of a fleet; a failure is that env's report, never an exception."""
-    title = f"{name} ({prefix})" if name else prefix
     try:
         diagnosis = diagnose(prefix, name, matcher=matcher_for(options))
     except NotACondaEnvironment as err:
-        reason = str(err)
-        return EnvReport(
-            prefix,
-            name,
-            {"prefix": prefix, "name": name, "skipped": reason},
-            f"{title}: skipped: {reason}",
-            "skipped",
-            problem=reason,
-        )
+        return _unexamined(prefix, name, "skipped", str(err))
     except Exception as err:  # noqa: BLE001 - one bad env must not stop the fleet
-        reason = f"{type(err).__name__}: {err}"[:500]
-        return EnvReport(
-            prefix,
-            name,
-            {"prefix": prefix, "name": name, "error": reason},
-            f"{title}: error: could not be diagnosed: {reason}",
-            "error",
-            problem=reason,
-        )
+        return _unexamined(prefix, name, "error", _failure(err))
     try:
         return report_of(diagnosis, options)
     except Exception as err:  # noqa: BLE001 - same: report it as this env's failure
-        reason = f"{type(err).__name__}: {err}"[:500]
-        return EnvReport(
-            prefix,
-            name,
-            {"prefix": prefix, "name": name, "error": reason},
-            f"{title}: error: could not be diagnosed: {reason}",
-            "error",
-            problem=reason,
-        )
+        return _unexamined(prefix, name, "error", _failure(err))
 
 
 def _examine_args(args: tuple[str, str | None, Options]) -> EnvReport:

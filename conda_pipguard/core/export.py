@@ -182,13 +182,7 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
     """
     env = diagnosis.env
     findings = diagnosis.analysis.findings
-    history_now = env.history.current()
-    gone = [
-        history_now[f.conda_package]
-        for f in findings
-        if f.kind == "shadowed" and f.details.get("record_missing") and f.conda_package
-        if f.conda_package in history_now
-    ]
+    gone = [f.history_dist for f in findings if f.kind == "shadowed" and f.history_dist]
     notes: list[str] = []
     header = [f"exported by `conda pipguard export` from {env.display_name}"]
     requested = requested_specs(env.history)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .distributions import Distribution
+    from .history import HistoryDist
+    from .overlay import Layer
+    from .records import CondaRecord
 
 
 class Severity(enum.IntEnum):
@@ -93,6 +99,16 @@ class Finding:
         paths: File counts for ``shadowed``/``clobbered``.
         location: Prefix-relative path the finding is about (a dist-info, a record...).
         details: Extra JSON-ready facts (additive to the contract).
+        dist: The distribution object the rule looked at (not in the JSON, not compared).
+        record: The conda record concerned, when ``conda-meta`` still has it (idem).
+        history_dist: The conda package ``conda-meta/history`` names, when its record is gone
+            (idem).
+        layer: How the distribution lies over conda's files (idem; rules over layers set it).
+
+    The last four are the objects the analysis already holds, for the code that acts on a
+    finding (:mod:`.repair`, :mod:`.export`): it uses them directly instead of looking the
+    names up again. A finding built without them (a test's, ``--verify``'s) is acted on as one
+    that names nothing to act on.
     """
 
     kind: str
@@ -107,12 +123,55 @@ class Finding:
     paths: PathCounts | None = None
     location: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    dist: Distribution | None = field(default=None, compare=False, repr=False)
+    record: CondaRecord | None = field(default=None, compare=False, repr=False)
+    history_dist: HistoryDist | None = field(default=None, compare=False, repr=False)
+    layer: Layer | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown finding kind {self.kind!r}")
         if self.severity is None:
             object.__setattr__(self, "severity", KINDS[self.kind])
+
+    @classmethod
+    def about(
+        cls,
+        kind: str,
+        message: str,
+        fix: str = "",
+        *,
+        dist: Distribution | None = None,
+        record: CondaRecord | None = None,
+        history_dist: HistoryDist | None = None,
+        **fields: Any,
+    ) -> Finding:
+        """A finding about a distribution and/or a conda package, its names taken from them.
+
+        *dist* gives ``distribution``, ``version``, ``installer`` and ``location``; *record*
+        (or *history_dist*, when ``conda-meta`` lost the record) gives ``conda_package`` and
+        ``conda_version``. *fields* give the rest, and win over those (``location=None``).
+        """
+        names: dict[str, Any] = {}
+        if dist is not None:
+            names.update(
+                distribution=dist.name,
+                version=dist.version,
+                installer=dist.installer,
+                location=dist.path,
+            )
+        package = record or history_dist
+        if package is not None:
+            names.update(conda_package=package.name, conda_version=package.version)
+        return cls(
+            kind,
+            message,
+            fix,
+            dist=dist,
+            record=record,
+            history_dist=history_dist,
+            **{**names, **fields},
+        )
 
     @property
     def level(self) -> Severity:

@@ -27,9 +27,7 @@ from .errors import PipguardError
 from .findings import Finding
 from .ledger import Ledger
 from .names import canonicalize_name
-from .overlay import Layer
 from .ownership import BYTECODE
-from .records import CondaRecord
 from .repair_plan import Reinstall, Removal, RepairPlan, Suggestion
 from .repair_steps import CondaLauncher, Step, conda_steps, remove_files_step
 
@@ -73,32 +71,20 @@ class _Builder:
     def env(self) -> Environment:
         return self.diagnosis.env
 
-    def layer(self, location: str | None) -> Layer | None:
-        overlay = self.diagnosis.analysis.overlay
-        layers = overlay.layers if overlay is not None else ()
-        return next((layer for layer in layers if layer.dist.path == location), None)
-
     def ledger(self) -> Ledger:
         overlay = self.diagnosis.analysis.overlay
         return overlay.ledger if overlay is not None else Ledger(self.env.prefix)
 
-    def distribution(self, finding: Finding) -> Distribution | None:
-        return next((d for d in self.env.distributions if d.path == finding.location), None)
-
     def target(self, finding: Finding) -> Reinstall | None:
         """The conda package a finding is about, from its record or from history."""
-        name = finding.conda_package
-        if name is None:
-            return None
-        record: CondaRecord | None = self.env.records_by_name.get(name)
-        if record is not None and not finding.details.get("record_missing"):
+        record, gone = finding.record, finding.history_dist
+        if record is not None:
             return Reinstall(
                 record.name,
                 record.version,
                 record.build,
                 channel_name(record.channel, record.subdir),
             )
-        gone = self.env.history.current().get(name)
         if gone is None:
             return None
         return Reinstall(
@@ -117,7 +103,7 @@ class _Builder:
         return (*(p for p in paths if ledger.exists(p)), dist.path)
 
     def add_repair(self, finding: Finding, shadowing: set[str], has_pip: bool) -> None:
-        dist = self.distribution(finding)
+        dist = finding.dist
         if dist is not None and dist.editable:
             message = f"{finding.message} (a development install: left alone)"
             self.suggestions.append(Suggestion(finding.kind, message, finding.fix))
@@ -146,7 +132,7 @@ class _Builder:
         )
 
     def add_stale(self, finding: Finding) -> None:
-        layer = self.layer(finding.location)
+        layer = finding.layer
         if layer is None:
             self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
             return

@@ -54,14 +54,11 @@ def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 else fixes.pip("install", wanted)
             )
             findings.append(
-                Finding(
+                Finding.about(
                     "unsatisfied",
                     f"{label(dist)} requires {wanted} but {requirement.name} {problem}",
                     fix,
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    location=dist.path,
+                    dist=dist,
                     details={
                         "requirement": wanted,
                         "installed": target.version if target else None,
@@ -102,6 +99,7 @@ def duplicate(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 version=dists[0].version,
                 location=dists[0].path,
                 details={"paths": [d.path for d in dists], "removes": [d.path for d in others]},
+                dist=dists[0],
             )
         )
     return findings

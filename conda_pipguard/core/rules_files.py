@@ -55,7 +55,7 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 missing.append(file.path)
         if altered:
             findings.append(
-                Finding(
+                Finding.about(
                     "altered",
                     f"{count_of(len(altered), 'file')} of conda's {record.name} "
                     f"{record.version} {'was' if len(altered) == 1 else 'were'} changed after "
@@ -63,8 +63,7 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     f"distribution explains it ({', '.join(altered[:3])}"
                     f"{', ...' if len(altered) > 3 else ''})",
                     fixes.repair(),
-                    conda_package=record.name,
-                    conda_version=record.version,
+                    record=record,
                     paths=PathCounts(overwritten=len(altered), deleted=len(missing), identical=0),
                     location=record.record_path,
                     details={"altered": altered[:_SAMPLE]},
@@ -77,13 +76,12 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 else ""
             )
             findings.append(
-                Finding(
+                Finding.about(
                     "missing-files",
                     f"{count_of(len(missing), 'file')} of conda's {record.name} {record.version} "
                     f"{'is' if len(missing) == 1 else 'are'} missing{how}",
                     fixes.repair(),
-                    conda_package=record.name,
-                    conda_version=record.version,
+                    record=record,
                     paths=PathCounts(deleted=len(missing)),
                     location=record.record_path,
                     details={"missing": missing[:_SAMPLE]},

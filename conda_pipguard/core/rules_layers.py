@@ -48,36 +48,30 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     "; pip upgraded itself, conda will put its own pip back on its next change"
                 )
             findings.append(
-                Finding(
+                Finding.about(
                     "shadowed",
                     message,
                     fixes.repair(),
+                    dist=dist,
+                    record=record,
+                    layer=layer,
                     severity=Severity.WARNING if is_pip else None,
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    conda_package=record.name,
-                    conda_version=record.version,
                     paths=counts,
-                    location=dist.path,
                 )
             )
         gone = layer.history
         if gone is not None and not layer.counterparts:
             findings.append(
-                Finding(
+                Finding.about(
                     "shadowed",
                     f"{label(dist)} replaced conda's {gone.name} {gone.version}, whose record in "
                     "conda-meta is gone (conda-meta/history still lists it): conda no longer "
                     "knows what it installed",
                     fixes.repair(),
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    conda_package=gone.name,
-                    conda_version=gone.version,
+                    dist=dist,
+                    history_dist=gone,
+                    layer=layer,
                     paths=PathCounts.unknown(),
-                    location=dist.path,
                     details={"record_missing": True},
                 )
             )
@@ -96,20 +90,17 @@ def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 continue  # the same bytes (a shared namespace __init__.py): nothing is broken
             record = overlap.record
             findings.append(
-                Finding(
+                Finding.about(
                     "clobbered",
                     f"{label(dist)} overwrote {count_of(overlap.overwritten, 'file')} of conda's "
                     f"{record.name} {record.version}",
                     fixes.repair(),
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    conda_package=record.name,
-                    conda_version=record.version,
+                    dist=dist,
+                    record=record,
+                    layer=layer,
                     paths=PathCounts(
                         overlap.overwritten, 0, overlap.count(Content.BOTH, Content.CONDA)
                     ),
-                    location=dist.path,
                 )
             )
     return findings
@@ -138,17 +129,14 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             else ""
         )
         findings.append(
-            Finding(
+            Finding.about(
                 "stale-metadata",
                 f"{label(dist)} is stale: conda's {record.name} {record.version} is back on "
                 f"disk, but pip still lists {dist.version}{extra}",
                 fixes.repair(),
-                distribution=dist.name,
-                version=dist.version,
-                installer=dist.installer,
-                conda_package=record.name,
-                conda_version=record.version,
-                location=dist.path,
+                dist=dist,
+                record=record,
+                layer=layer,
                 details={
                     "leftovers": left,
                     "leftover_bytecode": bytecode,
@@ -167,16 +155,14 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             continue  # an egg-info's SOURCES.txt names source files, not installed ones
         dist = layer.dist
         findings.append(
-            Finding(
+            Finding.about(
                 "incomplete",
                 f"{label(dist)} is incomplete: {layer.missing} of the "
                 f"{count_of(layer.listed, 'file')} its RECORD lists are gone "
                 "(conda probably removed the package pip had replaced)",
                 fixes.reinstall_dist(dist),
-                distribution=dist.name,
-                version=dist.version,
-                installer=dist.installer,
-                location=dist.path,
+                dist=dist,
+                layer=layer,
                 details={"missing": layer.missing, "listed": layer.listed},
             )
         )
@@ -211,14 +197,12 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         if dist.editable:
             source = dist.editable_source or "an unknown directory"
             findings.append(
-                Finding(
+                Finding.about(
                     "editable",
                     f"{dist.name} {dist.version} is a development install from {source}",
                     "",
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    location=dist.path,
+                    dist=dist,
+                    layer=layer,
                     details={"source": dist.editable_source},
                 )
             )
@@ -232,14 +216,12 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             more = f" and {len(needed_by) - 3} more" if len(needed_by) > 3 else ""
             why = f"a dependency of {', '.join(needed_by[:3])}{more}"
         findings.append(
-            Finding(
+            Finding.about(
                 "pip-only",
                 f"{label(dist)} is not from conda ({why}); conda does not track it",
                 "",  # nothing needs doing; `conda install` over it would clobber pip's files
-                distribution=dist.name,
-                version=dist.version,
-                installer=dist.installer,
-                location=dist.path,
+                dist=dist,
+                layer=layer,
                 details={"requested": dist.requested, "required_by": needed_by},
             )
         )
@@ -263,16 +245,14 @@ def dependency_broken(overlay: Overlay, fixes: FixCommands, matcher: Matcher) ->
             if dist is None or matcher(entry, dist.version) is not False:
                 continue
             findings.append(
-                Finding(
+                Finding.about(
                     "conda-dependency-broken",
                     f"conda's {record.name} {record.version} requires {entry!s} but "
                     f"{label(dist)} is installed in its place",
                     fixes.repair(),
-                    distribution=dist.name,
-                    version=dist.version,
-                    installer=dist.installer,
-                    conda_package=record.name,
-                    conda_version=record.version,
+                    dist=dist,
+                    record=record,
+                    location=None,  # the finding is about the conda package, not this copy
                     details={"requirement": entry},
                 )
             )

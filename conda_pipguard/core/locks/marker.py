@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..python import PythonLayout
 from .pipconfig import PipConfigFiles, break_system_packages, is_true
 from .results import LockAction, LockError, LockStatus
-from .writer import atomic_write, env_lock, inside, write_error
+from .writer import atomic_write, env_lock, inside, read_head, status_of, write_error
 
 if TYPE_CHECKING:
     from .softstatus import SoftLockStatus
@@ -75,23 +75,15 @@ def _read(path: Path) -> str | None:
         _Symlink: A symbolic link is at *path* (it is never followed).
         LockError: The file cannot be read.
     """
-    try:
-        info = path.lstat()
-    except FileNotFoundError:
+    info = status_of(path)
+    if info is None:
         return None
-    except OSError as err:
-        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
     if stat.S_ISLNK(info.st_mode):
         raise _Symlink(f"{path} is a symbolic link; conda-pipguard does not follow it")
     if not stat.S_ISREG(info.st_mode):
         raise LockError(f"{path} is not a regular file")
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(_MAX_MARKER).decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
+    data = read_head(path, _MAX_MARKER)
+    return None if data is None else data.decode("utf-8", errors="replace")
 
 
 def marker_owner(records: Iterable[Any], rel_path: str) -> str | None:

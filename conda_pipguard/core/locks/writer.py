@@ -63,6 +63,35 @@ def inside(prefix: Path, rel: str) -> Path:
     return path
 
 
+def status_of(path: Path) -> os.stat_result | None:
+    """What is at *path* itself (a symbolic link is not followed); None when nothing is.
+
+    Raises:
+        LockError: It cannot be read.
+    """
+    try:
+        return path.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def read_head(path: Path, size: int) -> bytes | None:
+    """The first *size* bytes of *path*; None when it went away since it was looked at.
+
+    Raises:
+        LockError: It cannot be read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
+
+
 def read_bytes(path: Path, *, cap: int = 16 << 20) -> bytes | None:
     """A regular file's bytes (at most *cap*); None when absent.
 
@@ -70,12 +99,9 @@ def read_bytes(path: Path, *, cap: int = 16 << 20) -> bytes | None:
         LockError: A symlink or a non-regular file is there (never followed), or it is too big
             or unreadable.
     """
-    try:
-        info = path.lstat()
-    except FileNotFoundError:
+    info = status_of(path)
+    if info is None:
         return None
-    except OSError as err:
-        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
     if stat.S_ISLNK(info.st_mode):
         raise LockError(
             f"{path} is a symbolic link; conda-pipguard does not edit through it. "
@@ -83,13 +109,8 @@ def read_bytes(path: Path, *, cap: int = 16 << 20) -> bytes | None:
         )
     if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
         raise LockError(f"{path} is not a regular file of reasonable size; remove it by hand")
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(cap + 1)[:cap]
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
+    data = read_head(path, cap + 1)
+    return None if data is None else data[:cap]
 
 
 def mode_of(path: Path, default: int = 0o644) -> int:
