@@ -1,0 +1,330 @@
+"""Build each kind of environment once per session and give every test its own copy.
+
+A *kind* is what decides an environment's content: the specs, how it is made (the kit's
+rattler route in a dialect, or real ``conda create``) and the exact packages in the channel
+(by content hash). The first test asking for a kind builds it, under the session's
+:class:`TemplateStore`, from a copy of its channel; every test (the first too) then gets a
+relocated copy at its own prefix:
+
+* files naming the template's prefix, channel or package cache (entry-point shebangs,
+  ``conda-meta/*.json``, ``conda-meta/history``) are copied with those strings rewritten, and
+  the records' ``sha256``/``sha256_in_prefix``/``size_in_bytes`` of rewritten files are set
+  again, as linking at the new prefix would have set them; compiled ``.pyc`` files keep the
+  template path in ``co_filename`` (Python puts the real path there when it imports them);
+* the python package's own files outside site-packages (the standard library, the
+  interpreter, ``libpython``) are hard links into the template: no test or kit operation
+  writes to them in place (they are only removed, which does not reach the template), and
+  :meth:`TemplateStore.close` fails the session if one changed all the same;
+* everything else (site-packages, ``conda-meta``) is a real copy.
+
+Packages built by :func:`tests.support.packages.make_conda_package` are built once per
+session too (:meth:`TemplateStore.package`), so that two tests asking for the same package
+get the same bytes, and so the same kind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+_ENTRY_POINT_TYPES = frozenset({"unix_python_entry_point", "windows_python_entry_point_script"})
+#: Files linked from a package keep the package's size in their entry (generated files do not).
+_LINKED_TYPES = frozenset({"hardlink", "softlink"})
+#: Record formats that round-trip: what the kit writes, and what rattler writes.
+_JSON_STYLES = {
+    "kit": lambda data: json.dumps(data, indent=2, sort_keys=True) + "\n",
+    "rattler": lambda data: json.dumps(data, indent=2, ensure_ascii=False),
+}
+
+
+class TemplateUnusableError(RuntimeError):
+    """A built environment cannot be relocated safely (the caller builds it in place)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """One built environment kind, ready to be copied.
+
+    Attributes:
+        env: The template prefix.
+        strings: Template-side paths that name this environment's places (prefix, channel,
+            package cache), by role.
+        rewrite: Prefix-relative files holding one of :attr:`strings` (copied rewritten).
+        shared: Prefix-relative files hard-linked into every copy.
+        styles: ``conda-meta`` record file name -> its JSON style (see ``_JSON_STYLES``).
+        meta: What the builder wants to keep (e.g. history lines to write at copy time).
+    """
+
+    env: Path
+    strings: Mapping[str, str]
+    rewrite: frozenset[str]
+    shared: Mapping[str, tuple[int, int]]
+    styles: Mapping[str, str]
+    meta: Mapping[str, object]
+
+
+class TemplateStore:
+    """The session's environment kinds and built packages, under one directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = self.root.resolve()
+        self._templates: dict[str, Template | None] = {}
+        self._lock = threading.Lock()
+        self.stats = {"built": 0, "copied": 0, "unusable": 0}
+
+    # -- packages ----------------------------------------------------------------------------
+
+    def package(self, key: str, subdir: str, build: Callable[[Path], Path]) -> Path:
+        """The ``.conda`` file built by ``build(channel_dir)`` for *key*, built once."""
+        where = self.root / "packages" / key
+        found = sorted((where / subdir).glob("*.conda")) if where.is_dir() else []
+        if found:
+            return found[0]
+        return build(where)
+
+    # -- environments ------------------------------------------------------------------------
+
+    def template(
+        self,
+        key: str,
+        channel: Path,
+        build: Callable[[Path, Path, Path], Mapping[str, object]],
+        *,
+        shared_roots: Callable[[Path], Sequence[str]] = lambda env: (),
+    ) -> Template | None:
+        """The template of *key*, built once by ``build(env, channel_copy, workdir)``.
+
+        Args:
+            key: Identity of the kind (see :func:`fingerprint`).
+            channel: The asking test's channel, copied (hard links) for the build.
+            build: Makes the environment at ``env`` from ``channel_copy``; returns metadata,
+                whose ``strings`` entry names extra template paths to rewrite in copies.
+            shared_roots: Prefix-relative files that may be hard-linked into copies.
+
+        Returns:
+            The template, or ``None`` if this kind cannot be relocated.
+        """
+        with self._lock:
+            if key in self._templates:
+                return self._templates[key]
+            work = self.root / "envs" / key
+            shutil.rmtree(work, ignore_errors=True)
+            channel_copy = work / "channel"
+            _link_tree(channel, channel_copy)
+            env = work / "env"
+            meta = dict(build(env, channel_copy, work))
+            strings = {
+                "prefix": str(env),
+                "channel": str(channel_copy.resolve()),
+                **meta.pop("strings", {}),
+            }
+            try:
+                template = _scan(env, strings, shared_roots(env), meta)
+                self.stats["built"] += 1
+            except TemplateUnusableError:
+                template = None
+                self.stats["unusable"] += 1
+            self._templates[key] = template
+            return template
+
+    def copy(self, template: Template, target: Path, places: Mapping[str, str]) -> Path:
+        """Copy *template* to *target*, its strings replaced by *places* (same roles)."""
+        pairs = [
+            (template.strings[role], str(places[role]))
+            for role in sorted(template.strings, key=lambda r: -len(template.strings[r]))
+        ]
+        pairs = [(old, new) for old, new in pairs if old != new]
+        replace = _replacer(pairs)
+        _copy_tree(template, target, replace)
+        _fix_records(template, target)
+        self.stats["copied"] += 1
+        return target
+
+    def close(self) -> None:
+        """Fail if a hard-linked template file was changed in place; then delete the store."""
+        try:
+            changed = [
+                f"{t.env}/{rel}"
+                for t in self._templates.values()
+                if t is not None
+                for rel, stamp in t.shared.items()
+                if _stamp(t.env / rel) != stamp
+            ]
+            if changed:
+                raise AssertionError(
+                    "files hard-linked into test environments were written in place (write a "
+                    f"new file instead): {changed[:5]}"
+                )
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+_ACTIVE: list[TemplateStore | None] = [None]
+
+
+def active() -> TemplateStore | None:
+    """The store in use (the session's, see ``tests/conftest.py``), or ``None``."""
+    return _ACTIVE[-1]
+
+
+@contextlib.contextmanager
+def using(store: TemplateStore | None) -> Iterator[TemplateStore | None]:
+    """Use *store* (``None``: build everything in place) inside the block."""
+    _ACTIVE.append(store)
+    try:
+        yield store
+    finally:
+        _ACTIVE.pop()
+
+
+_HASHES: dict[tuple[int, int, int, int], str] = {}
+
+
+def fingerprint(*parts: object, channel: Path | None = None) -> str:
+    """A key of *parts* and the content of every package in *channel*."""
+    digest = hashlib.sha256(repr(parts).encode())
+    if channel is not None:
+        for package in sorted(channel.glob("*/*.conda")) + sorted(channel.glob("*/*.tar.bz2")):
+            digest.update(
+                f"{package.relative_to(channel).as_posix()}={_file_hash(package)};".encode()
+            )
+    return digest.hexdigest()[:20]
+
+
+def _file_hash(path: Path) -> str:
+    stat = path.stat()
+    key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _HASHES[key]
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.lstat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _link_tree(source: Path, dest: Path) -> None:
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, dest, symlinks=True, copy_function=link)
+
+
+def _scan(
+    env: Path, strings: Mapping[str, str], shared_roots: Sequence[str], meta: Mapping[str, object]
+) -> Template:
+    """Find the files naming *strings*; refuse what cannot be rewritten as text."""
+    needles = [s.encode() for s in strings.values()]
+    rewrite, shared = set(), {}
+    roots = tuple(shared_roots)
+    for directory, _dirs, files in os.walk(env):
+        for name in files:
+            path = Path(directory) / name
+            rel = path.relative_to(env).as_posix()
+            if path.is_symlink():
+                if any(s in os.readlink(path) for s in strings.values()):
+                    raise TemplateUnusableError(f"symlink {rel} names the template")
+                continue
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
+                if name.endswith(".pyc"):
+                    continue  # co_filename only: Python fixes it on import
+                if b"\0" in data:
+                    raise TemplateUnusableError(f"binary {rel} names the template")
+                rewrite.add(rel)
+            elif rel in roots:
+                shared[rel] = _stamp(path)
+    styles = {}
+    for record in sorted((env / "conda-meta").glob("*.json")):
+        text = record.read_text()
+        data = json.loads(text)
+        style = next((s for s, dump in _JSON_STYLES.items() if dump(data) == text), None)
+        if style is None:
+            raise TemplateUnusableError(f"{record.name} is in no JSON style the kit can rewrite")
+        styles[record.name] = style
+    return Template(env, dict(strings), frozenset(rewrite), shared, styles, dict(meta))
+
+
+def _replacer(pairs: Sequence[tuple[str, str]]) -> Callable[[bytes], bytes]:
+    encoded = [(old.encode(), new.encode()) for old, new in pairs]
+
+    def replace(data: bytes) -> bytes:
+        for old, new in encoded:
+            data = data.replace(old, new)
+        return data
+
+    return replace
+
+
+def _copy_tree(template: Template, target: Path, replace: Callable[[bytes], bytes]) -> None:
+    """Copy the template prefix: rewritten, hard-linked or copied file by file."""
+    if target.exists():
+        raise FileExistsError(target)
+    source = template.env
+    dirs = []
+    for directory, subdirs, files in os.walk(source):
+        here = Path(directory)
+        rel_dir = here.relative_to(source)
+        out_dir = target / rel_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        dirs.append((here, out_dir))
+        for name in [*files, *(d for d in subdirs if (here / d).is_symlink())]:
+            src, dst = here / name, out_dir / name
+            rel = (rel_dir / name).as_posix()
+            if src.is_symlink():
+                os.symlink(os.readlink(src), dst)
+            elif rel in template.rewrite:
+                dst.write_bytes(replace(src.read_bytes()))
+                shutil.copystat(src, dst)
+            elif rel in template.shared:
+                os.link(src, dst)
+            else:
+                shutil.copy2(src, dst)
+    for here, out_dir in reversed(dirs):
+        shutil.copystat(here, out_dir)
+
+
+def _fix_records(template: Template, target: Path) -> None:
+    """Set the hashes and sizes conda/rattler recorded for files whose bytes changed."""
+    facts = {}
+    for rel in template.rewrite:
+        if rel.startswith("conda-meta/"):
+            continue
+        data = (target / rel).read_bytes()
+        facts[rel] = (hashlib.sha256(data).hexdigest(), len(data))
+    if not facts:
+        return
+    for record_file, style in template.styles.items():
+        path = target / "conda-meta" / record_file
+        data = json.loads(path.read_text())
+        entries = (data.get("paths_data") or {}).get("paths") or []
+        touched = False
+        for entry in entries:
+            fact = facts.get(str(entry.get("_path")))
+            if fact is None:
+                continue
+            sha, size = fact
+            if "sha256_in_prefix" in entry:
+                entry["sha256_in_prefix"] = sha
+            if "sha256" in entry and entry.get("path_type") in _ENTRY_POINT_TYPES:
+                entry["sha256"] = sha
+            if "size_in_bytes" in entry and entry.get("path_type") not in _LINKED_TYPES:
+                entry["size_in_bytes"] = size
+            touched = True
+        if touched:
+            stat = path.stat()
+            path.write_text(_JSON_STYLES[style](data))
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
