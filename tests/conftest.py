@@ -117,7 +117,16 @@ def env_templates(
     store = templates.TemplateStore(tmp_path_factory.mktemp("env-templates"))
     with templates.using(store):
         yield store
+    _SUMMARY.append(store.summary())
     store.close()
+
+
+_SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in _SUMMARY:
+        terminalreporter.write_line(line)
 
 
 def _xdg_config_dirs_only(environ) -> list[Path]:

@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -42,6 +43,10 @@ _JSON_STYLES = {
     "kit": lambda data: json.dumps(data, indent=2, sort_keys=True) + "\n",
     "rattler": lambda data: json.dumps(data, indent=2, ensure_ascii=False),
 }
+
+
+#: Environment variables that may change what a tool makes of the same specs and channel.
+SETTING_PREFIXES = ("CONDA_", "PIPGUARD", "PIP_", "UV_", "MAMBA_")
 
 
 class TemplateUnusableError(RuntimeError):
@@ -80,6 +85,8 @@ class TemplateStore:
         self._templates: dict[str, Template | None] = {}
         self._lock = threading.Lock()
         self.stats = {"built": 0, "copied": 0, "unusable": 0}
+        #: Seconds spent building templates and copying them.
+        self.seconds = {"build": 0.0, "copy": 0.0}
 
     # -- packages ----------------------------------------------------------------------------
 
@@ -121,6 +128,7 @@ class TemplateStore:
             channel_copy = work / "channel"
             _link_tree(channel, channel_copy)
             env = work / "env"
+            started = time.perf_counter()
             meta = dict(build(env, channel_copy, work))
             strings = {
                 "prefix": str(env),
@@ -130,6 +138,7 @@ class TemplateStore:
             try:
                 template = _scan(env, strings, shared_roots(env), meta)
                 self.stats["built"] += 1
+                self.seconds["build"] += time.perf_counter() - started
             except TemplateUnusableError:
                 template = None
                 self.stats["unusable"] += 1
@@ -143,11 +152,20 @@ class TemplateStore:
             for role in sorted(template.strings, key=lambda r: -len(template.strings[r]))
         ]
         pairs = [(old, new) for old, new in pairs if old != new]
-        replace = _replacer(pairs)
-        _copy_tree(template, target, replace)
+        started = time.perf_counter()
+        _copy_tree(template, target, _replacer(pairs))
         _fix_records(template, target)
         self.stats["copied"] += 1
+        self.seconds["copy"] += time.perf_counter() - started
         return target
+
+    def summary(self) -> str:
+        """One line for the end of the session: kinds built, copies made, time in each."""
+        built, copied = self.stats["built"], self.stats["copied"]
+        return (
+            f"env templates: {built} kinds built in {self.seconds['build']:.0f}s, {copied} "
+            f"copies in {self.seconds['copy']:.0f}s, {self.stats['unusable']} not relocatable"
+        )
 
     def close(self) -> None:
         """Fail if a hard-linked template file was changed in place; then delete the store."""
