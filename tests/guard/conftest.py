@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,8 @@ def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
     reset_context(search_path)
     yield
     reset_context(search_path)
+    # Extracted packages (a python each) are no help in reading a failure: don't keep them.
+    shutil.rmtree(pkgs, ignore_errors=True)
 
 
 @pytest.fixture

@@ -247,7 +247,7 @@ def _scan(
     """Find the files naming *strings*; refuse what cannot be rewritten as text."""
     needles = [s.encode() for s in strings.values()]
     rewrite, shared = set(), {}
-    roots = tuple(shared_roots)
+    roots = frozenset(shared_roots)
     for directory, _dirs, files in os.walk(env):
         for name in files:
             path = Path(directory) / name
@@ -255,16 +255,14 @@ def _scan(
             if path.is_symlink():
                 if any(s in os.readlink(path) for s in strings.values()):
                     raise TemplateUnusableError(f"symlink {rel} names the template")
-                continue
-            data = path.read_bytes()
-            if any(needle in data for needle in needles):
+            elif rel in roots:
+                shared[rel] = _stamp(path)  # the host's Python: it cannot name the template
+            elif any(needle in (data := path.read_bytes()) for needle in needles):
                 if name.endswith(".pyc"):
                     continue  # co_filename only: Python fixes it on import
                 if b"\0" in data:
                     raise TemplateUnusableError(f"binary {rel} names the template")
                 rewrite.add(rel)
-            elif rel in roots:
-                shared[rel] = _stamp(path)
     styles = {}
     for record in sorted((env / "conda-meta").glob("*.json")):
         text = record.read_text()
