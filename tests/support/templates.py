@@ -65,6 +65,7 @@ class Template:
         shared: Prefix-relative files hard-linked into every copy.
         styles: ``conda-meta`` record file name -> its JSON style (see ``_JSON_STYLES``).
         meta: What the builder wants to keep (e.g. history lines to write at copy time).
+        entries: ``(prefix-relative path, how to copy it)``, parents first.
     """
 
     env: Path
@@ -73,6 +74,7 @@ class Template:
     shared: Mapping[str, tuple[int, int]]
     styles: Mapping[str, str]
     meta: Mapping[str, object]
+    entries: tuple[tuple[str, str], ...]
 
 
 class TemplateStore:
@@ -246,23 +248,31 @@ def _scan(
 ) -> Template:
     """Find the files naming *strings*; refuse what cannot be rewritten as text."""
     needles = [s.encode() for s in strings.values()]
-    rewrite, shared = set(), {}
+    rewrite, shared, entries = set(), {}, []
     roots = frozenset(shared_roots)
-    for directory, _dirs, files in os.walk(env):
-        for name in files:
-            path = Path(directory) / name
+    for directory, dirs, files in os.walk(env):
+        here = Path(directory)
+        for name in sorted(dirs):
+            rel = (here / name).relative_to(env).as_posix()
+            entries.append((rel, "symlink" if (here / name).is_symlink() else "dir"))
+        for name in sorted(files):
+            path = here / name
             rel = path.relative_to(env).as_posix()
+            entries.append((rel, "copy"))
             if path.is_symlink():
+                entries[-1] = (rel, "symlink")
                 if any(s in os.readlink(path) for s in strings.values()):
                     raise TemplateUnusableError(f"symlink {rel} names the template")
             elif rel in roots:
                 shared[rel] = _stamp(path)  # the host's Python: it cannot name the template
+                entries[-1] = (rel, "shared")
             elif any(needle in (data := path.read_bytes()) for needle in needles):
                 if name.endswith(".pyc"):
                     continue  # co_filename only: Python fixes it on import
                 if b"\0" in data:
                     raise TemplateUnusableError(f"binary {rel} names the template")
                 rewrite.add(rel)
+                entries[-1] = (rel, "rewrite")
     styles = {}
     for record in sorted((env / "conda-meta").glob("*.json")):
         text = record.read_text()
@@ -271,7 +281,9 @@ def _scan(
         if style is None:
             raise TemplateUnusableError(f"{record.name} is in no JSON style the kit can rewrite")
         styles[record.name] = style
-    return Template(env, dict(strings), frozenset(rewrite), shared, styles, dict(meta))
+    return Template(
+        env, dict(strings), frozenset(rewrite), shared, styles, dict(meta), tuple(entries)
+    )
 
 
 def _replacer(pairs: Sequence[tuple[str, str]]) -> Callable[[bytes], bytes]:
@@ -289,28 +301,28 @@ def _copy_tree(template: Template, target: Path, replace: Callable[[bytes], byte
     """Copy the template prefix: rewritten, hard-linked or copied file by file."""
     if target.exists():
         raise FileExistsError(target)
-    source = template.env
-    dirs = []
-    for directory, subdirs, files in os.walk(source):
-        here = Path(directory)
-        rel_dir = here.relative_to(source)
-        out_dir = target / rel_dir
-        out_dir.mkdir(parents=True, exist_ok=True)
-        dirs.append((here, out_dir))
-        for name in [*files, *(d for d in subdirs if (here / d).is_symlink())]:
-            src, dst = here / name, out_dir / name
-            rel = (rel_dir / name).as_posix()
-            if src.is_symlink():
-                os.symlink(os.readlink(src), dst)
-            elif rel in template.rewrite:
-                dst.write_bytes(replace(src.read_bytes()))
-                shutil.copystat(src, dst)
-            elif rel in template.shared:
-                os.link(src, dst)
-            else:
-                shutil.copy2(src, dst)
-    for here, out_dir in reversed(dirs):
-        shutil.copystat(here, out_dir)
+    source, dest = str(template.env), str(target)
+    os.makedirs(dest)
+    for rel, kind in template.entries:
+        src, dst = os.path.join(source, rel), os.path.join(dest, rel)
+        if kind == "dir":
+            os.mkdir(dst)
+        elif kind == "symlink":
+            os.symlink(os.readlink(src), dst)
+        elif kind == "shared":
+            os.link(src, dst)
+        elif kind == "rewrite":
+            with open(src, "rb") as stream:
+                data = replace(stream.read())
+            with open(dst, "wb") as stream:
+                stream.write(data)
+            shutil.copystat(src, dst)
+        else:
+            shutil.copy2(src, dst)
+    for rel, kind in reversed(template.entries):
+        if kind == "dir":
+            shutil.copystat(os.path.join(source, rel), os.path.join(dest, rel))
+    shutil.copystat(source, dest)
 
 
 def _fix_records(template: Template, target: Path) -> None:
