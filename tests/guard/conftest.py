@@ -159,6 +159,7 @@ class CondaEnvs:
                 channel_args = ["--override-channels", "-c", channel.resolve().as_uri()]
                 _out, err, code = self.cli("create", "-p", env, *channel_args, *specs, "-y")
             assert not code, err
+            shutil.rmtree(pkgs)  # the copies name their own test's package cache
             return {"strings": {"pkgs": str(pkgs)}}
 
         return build

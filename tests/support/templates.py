@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import filecmp
 import hashlib
 import json
 import os
@@ -85,6 +86,8 @@ class TemplateStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.root = self.root.resolve()
         self._templates: dict[str, Template | None] = {}
+        #: Prefix-relative path -> the first template's file: equal files share its inode.
+        self._canonical: dict[str, Path] = {}
         self._lock = threading.Lock()
         self.stats = {"built": 0, "copied": 0, "unusable": 0}
         #: Seconds spent building templates and copying them.
@@ -138,6 +141,7 @@ class TemplateStore:
                 **meta.pop("strings", {}),
             }
             try:
+                self._share(env, shared_roots(env))
                 template = _scan(env, strings, shared_roots(env), meta)
                 self.stats["built"] += 1
                 self.seconds["build"] += time.perf_counter() - started
@@ -146,6 +150,23 @@ class TemplateStore:
                 self.stats["unusable"] += 1
             self._templates[key] = template
             return template
+
+    def _share(self, env: Path, rels: Sequence[str]) -> None:
+        """Hard-link *env*'s copies of the host's Python to the equal files of earlier kinds.
+
+        Every kind holds the same interpreter and standard library: on disk, once.
+        """
+        for rel in rels:
+            path = env / rel
+            if path.is_symlink() or not path.is_file():
+                continue
+            first = self._canonical.setdefault(rel, path)
+            if first == path or os.path.samefile(first, path):
+                continue
+            if first.stat().st_size == path.stat().st_size and filecmp.cmp(first, path, False):
+                scratch = path.with_name(f".{path.name}.share")
+                os.link(first, scratch)
+                os.replace(scratch, path)
 
     def copy(self, template: Template, target: Path, places: Mapping[str, str]) -> Path:
         """Copy *template* to *target*, its strings replaced by *places* (same roles)."""

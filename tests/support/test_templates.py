@@ -70,7 +70,8 @@ def test_a_copy_is_what_a_build_at_its_prefix_makes(tmp_path: Path, dialect, con
             built = built_kit.create("env", SPECS, dialect=dialect)
         copied = copied_kit.create("env", SPECS, dialect=dialect)
         again = copied_kit.create("again", SPECS, dialect=dialect)
-    assert store.stats == {"built": 1, "copied": 2, "unusable": 0}
+        other_kind = copied_kit.create("other", ["python"], dialect=dialect)
+    assert store.stats == {"built": 2, "copied": 3, "unusable": 0}
     old, new = str(tmp_path / "a"), str(tmp_path / "b")
     assert _contents(built, old, new) == _contents(copied, new, new)
     out = copied_kit.pip(copied, "--version").stdout
@@ -81,6 +82,7 @@ def test_a_copy_is_what_a_build_at_its_prefix_makes(tmp_path: Path, dialect, con
     # The standard library is shared with the template; what pip and conda write is not.
     os_py, pip_init = stdlib_dir(copied) / "os.py", site_packages(copied) / "pip" / "__init__.py"
     assert os_py.stat().st_ino == (stdlib_dir(again) / "os.py").stat().st_ino
+    assert os_py.stat().st_ino == (stdlib_dir(other_kind) / "os.py").stat().st_ino
     assert pip_init.stat().st_ino != (site_packages(again) / "pip" / "__init__.py").stat().st_ino
     store.close()
     assert not store.root.exists()
