@@ -12,6 +12,7 @@ import pytest
 
 from conda_pipguard.core.diagnosis import Diagnosis, diagnose
 from conda_pipguard.core.locks import pipconfig
+from tests.support import templates
 from tests.support.envkit import (
     CACHE_ENV_VAR,
     CONFIG_VAR_PREFIXES,
@@ -95,6 +96,37 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         # the kit's pip launcher reads it: not from /etc/pip.conf.
         patch.setattr(pipconfig, "global_config_dirs", _xdg_config_dirs_only)
         yield home
+
+
+#: ``0`` builds every env in place instead of copying the session's template of its kind.
+TEMPLATES_VAR = "PIPGUARD_TEST_TEMPLATES"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def env_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[templates.TemplateStore | None]:
+    """Build each kind of env once per session, copy it per test (``tests/support/templates.py``).
+
+    Yields:
+        The session's store (``None`` when ``PIPGUARD_TEST_TEMPLATES=0``).
+    """
+    if os.environ.get(TEMPLATES_VAR) == "0":
+        yield None
+        return
+    store = templates.TemplateStore(tmp_path_factory.mktemp("env-templates"))
+    with templates.using(store):
+        yield store
+    _SUMMARY.append(store.summary())
+    store.close()
+
+
+_SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in _SUMMARY:
+        terminalreporter.write_line(line)
 
 
 def _xdg_config_dirs_only(environ) -> list[Path]:

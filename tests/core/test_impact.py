@@ -6,7 +6,10 @@ import pytest
 
 from conda_pipguard.core.environment import load_environment
 from conda_pipguard.core.impact import PlannedPackage, impact, risk_line
-from tests.conftest import NUMPY_1
+from tests.conftest import NUMPY_1, PY
+
+#: The minor version after the one in the test envs.
+NEXT_PY = f"3.{int(PY.split('.')[1]) + 1}"
 
 NUMPY_1264 = PlannedPackage("numpy", "1.26.4", "0")
 NUMPY_1265 = PlannedPackage("numpy", "1.26.5", "0")
@@ -81,12 +84,12 @@ def test_requirement_against_planned_versions(numpy_channel):
 def test_python_minor_change_strands_pip_packages(touched):
     (strand,) = [
         i
-        for i in impact(touched, [], [PlannedPackage("python", "3.12.1", "0")])
+        for i in impact(touched, [], [PlannedPackage("python", f"{NEXT_PY}.1", "0")])
         if i.kind == "strand"
     ]
-    assert "Python 3.11 -> 3.12: 1 non-conda distributions stay behind" in strand.message
+    assert f"Python {PY} -> {NEXT_PY}: 1 non-conda distributions stay behind" in strand.message
     assert "numpy==2.1.0" in strand.fix
-    assert impact(touched, [], [PlannedPackage("python", "3.11.9", "0")]) == []
+    assert impact(touched, [], [PlannedPackage("python", f"{PY}.99", "0")]) == []
 
 
 def test_risk_line_names_the_worst(touched, numpy_channel):

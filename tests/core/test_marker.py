@@ -34,6 +34,9 @@ from conda_pipguard.core.python import PythonLayout
 from tests.conftest import OLD_PY
 from tests.support.envkit import isolated_env
 
+#: A minor version older still than ``OLD_PY``.
+OLDER_PY = f"3.{int(OLD_PY.split('.')[1]) - 1}"
+
 TARGET = "-n env"
 
 
@@ -466,12 +469,12 @@ def test_sync_never_marks_an_unmarked_env_and_never_touches_foreign_markers(env)
     assert sync_hard_marker(env, layout, TARGET) == []
     assert not marker_of(env).exists()
 
-    foreign_old = plant(env, "3.9", "[externally-managed]\nError=someone else\n")
+    foreign_old = plant(env, OLDER_PY, "[externally-managed]\nError=someone else\n")
     assert sync_hard_marker(env, layout, TARGET) == []
     assert foreign_old.exists()
 
     marker_of(env).write_text("[externally-managed]\nError=the distro's\n")
-    ours_old = plant(env, "3.10", render(TARGET))
+    ours_old = plant(env, OLD_PY, render(TARGET))
     (ours_old.parent / "site-packages").mkdir()  # a directory with more than our marker
     actions = sync_hard_marker(env, layout, TARGET)
     assert [a.action for a in actions] == ["skipped", "removed"]

@@ -6,12 +6,15 @@ Everything here needs conda importable; the test modules skip with a reason when
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.envkit import EnvKit
+from tests.support import templates
+from tests.support.envkit import EnvKit, index_channel, python_files
 
 #: Marks a conda integration test: ``tests/conftest.py`` skips it, saying why, without conda.
 requires_conda = pytest.mark.conda
@@ -59,6 +62,8 @@ def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
     reset_context(search_path)
     yield
     reset_context(search_path)
+    # Extracted packages (a python each) are no help in reading a failure: don't keep them.
+    shutil.rmtree(pkgs, ignore_errors=True)
 
 
 @pytest.fixture
@@ -101,11 +106,63 @@ class CondaEnvs:
         return ["--override-channels", "-c", self.kit.channel_url]
 
     def create(self, *specs: str, prefix: Path | None = None) -> Path:
-        """``conda create -p PREFIX SPECS -y``."""
+        """``conda create -p PREFIX SPECS -y``.
+
+        Each kind (specs, channel content, conda and its settings) is created by conda once
+        per session and copied here (``tests/support/templates.py``); the copy names this
+        test's prefix, channel and package cache, which stays empty.
+        """
         prefix = prefix or self.path_factory()
+        store = templates.active()
+        if store is not None:
+            template = store.template(
+                self._kind(specs), self.kit.channel, self._builder(specs), shared_roots=python_files
+            )
+            if template is not None:
+                from conda.base.context import context
+
+                places = {
+                    "prefix": str(prefix),
+                    "channel": str(self.kit.channel.resolve()),
+                    "pkgs": context.pkgs_dirs[0],
+                }
+                store.copy(template, Path(prefix), places)
+                return prefix
         _out, err, code = self.cli("create", "-p", prefix, *self.channel_args(), *specs, "-y")
         assert not code, err
         return prefix
+
+    def _kind(self, specs: tuple[str, ...]) -> str:
+        """What decides what ``conda create`` makes, besides the channel's packages."""
+        from conda import __version__
+
+        settings = sorted(
+            (key, value)
+            for key, value in os.environ.items()
+            if key.startswith(templates.SETTING_PREFIXES) and key != "CONDA_PKGS_DIRS"
+        )
+        condarcs = [
+            (str(path), path.read_text())
+            for entry in user_search_path()
+            for path in _condarc_files(entry)
+        ]
+        return templates.fingerprint(
+            "conda create", specs, __version__, settings, condarcs, channel=self.kit.channel
+        )
+
+    def _builder(self, specs: tuple[str, ...]):
+        def build(env: Path, channel: Path, work: Path) -> dict[str, object]:
+            pkgs = work / "pkgs"
+            index_channel(channel)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("CONDA_PKGS_DIRS", str(pkgs))
+                channel_args = ["--override-channels", "-c", channel.resolve().as_uri()]
+                _out, err, code = self.cli("create", "-p", env, *channel_args, *specs, "-y")
+            assert not code, err
+            shutil.rmtree(pkgs)  # the copies name their own test's package cache
+            return {"strings": {"pkgs": str(pkgs)}}
+
+        return build
 
     def run(self, verb: str, prefix: Path, *args: str, raises=None):
         """``conda VERB -p PREFIX --override-channels -c CHANNEL ARGS``.
@@ -132,3 +189,12 @@ def conda_envs(kit, conda_cli, path_factory, plugin_manager) -> CondaEnvs:
 def story(conda_envs, numpy_channel) -> Path:
     """Issue #2's env made by conda: python, pip, numpy 1.26.4 and scipy (numpy 2.1 wheel ready)."""
     return conda_envs.create("python", "pip", "numpy", "scipy")
+
+
+def _condarc_files(entry: str) -> list[Path]:
+    path = Path(os.path.expanduser(os.path.expandvars(entry)))
+    if "$" in str(path):
+        return []
+    if entry.endswith("/"):
+        return sorted(path.glob("*.yml")) + sorted(path.glob("*.yaml")) if path.is_dir() else []
+    return [path] if path.is_file() else []

@@ -224,16 +224,43 @@ def to_conda_dialect(
     records = read_records(prefix)
     convert_records(prefix, compile_pyc=compile_pyc, conda_version=conda_version)
     (prefix / "CACHEDIR.TAG").unlink(missing_ok=True)
+    if specs is None:
+        specs = [spec for record in records.values() for spec in _requested(record)]
+    to_conda_dialect_history(
+        prefix,
+        linked=[dist_str(r) for r in records.values()],
+        specs=specs,
+        history=history,
+        cmd=cmd,
+        conda_version=conda_version,
+        when=when,
+    )
+
+
+def to_conda_dialect_history(
+    prefix: Path,
+    *,
+    linked: Iterable[str],
+    specs: Sequence[str],
+    history: bool = True,
+    cmd: str | None = None,
+    conda_version: str = DEFAULT_CONDA_VERSION,
+    when: time.struct_time | None = None,
+) -> None:
+    """The part of :func:`to_conda_dialect` that depends on the moment and the prefix.
+
+    Replaces ``conda-meta/history`` by one ``create`` entry (none without ``history``) and
+    writes ``conda-meta/created_at`` for conda >= 25.11; the arguments are those of
+    :func:`to_conda_dialect`, with ``linked`` the dist strings of the records.
+    """
     (prefix / "conda-meta" / "history").unlink(missing_ok=True)
     if _version_tuple(conda_version) >= (25, 11):
         (prefix / "conda-meta" / "created_at").write_text(f"{time.time():.3f}")
     if not history:
         return
-    if specs is None:
-        specs = [spec for record in records.values() for spec in _requested(record)]
     append_history(
         prefix,
-        linked=[dist_str(r) for r in records.values()],
+        linked=linked,
         cmd=cmd or f"conda create -p {prefix} " + " ".join(specs),
         specs=specs,
         conda_version=conda_version,

@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+from tests.support import templates
 from tests.support.base_packages import (
     CACHE_ENV_VAR,
     PYTHON_BUILD,
@@ -52,6 +53,7 @@ from tests.support.dialect import (
     convert_records,
     dist_str,
     to_conda_dialect,
+    to_conda_dialect_history,
 )
 from tests.support.host import (
     HostPython,
@@ -73,6 +75,7 @@ from tests.support.rattler_env import (
     env_python,
     index_channel,
     install,
+    python_files,
     python_record,
     read_records,
     remove,
@@ -236,10 +239,53 @@ class EnvKit:
         if target.exists():
             raise FileExistsError(target)
         self.index()
+        store = templates.active()
+        if store is not None and self._create_from_template(store, target, specs, dialect):
+            return target
         install(target, self.channel, specs, cache_dir=self.cache_dir)
         if dialect == "conda":
             to_conda_dialect(target, specs=list(specs), conda_version=self.conda_version)
         return target
+
+    def _create_from_template(
+        self, store: templates.TemplateStore, target: Path, specs: Sequence[str], dialect: Dialect
+    ) -> bool:
+        """:meth:`create` as a copy of the session's template of this kind (see ``templates``).
+
+        The template is made as :meth:`create` makes an env, except for what depends on the
+        moment: the conda dialect's ``created_at`` and history entry are written here.
+        """
+        conda = dialect == "conda"
+        version = self.conda_version if conda else ""
+        key = templates.fingerprint(
+            "kit", list(specs), dialect, version, str(self.cache_dir), channel=self.channel
+        )
+
+        def build(env: Path, channel: Path, _work: Path) -> dict[str, object]:
+            index_channel(channel)
+            install(env, channel, specs, cache_dir=self.cache_dir)
+            if not conda:
+                return {}
+            linked = [dist_str(record) for record in read_records(env).values()]
+            to_conda_dialect(env, history=False, conda_version=version)
+            return {"linked": linked}
+
+        template = store.template(key, self.channel, build, shared_roots=python_files)
+        if template is None:
+            return False
+        channel = str(self.channel.resolve())
+        store.copy(template, target, {"prefix": str(target), "channel": channel})
+        if conda:
+            to_conda_dialect_history(
+                target,
+                linked=[
+                    line.replace(template.strings["channel"], channel)
+                    for line in template.meta["linked"]  # type: ignore[union-attr]
+                ],
+                specs=list(specs),
+                conda_version=version,
+            )
+        return True
 
     def install(self, prefix: Path, specs: Sequence[str], dialect: Dialect = "rattler") -> Path:
         """Add packages to an environment (``conda install``).

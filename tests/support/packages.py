@@ -6,11 +6,13 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tests.support import templates
 from tests.support.host import host_python
 from tests.support.wheels import (
     _WHEEL_TEXT,
@@ -188,11 +190,34 @@ def make_conda_package(
         subdir = "noarch"
     elif subdir is None:
         subdir = host_python().subdir
-    index = _index_json(name, version, build, build_number, depends, subdir, noarch_python)
-    with tempfile.TemporaryDirectory(prefix="pipguard-pkg-") as staging:
-        root = Path(staging)
-        _write_tree(root, files or {}, symlinks or {})
-        return pack_conda_package(root, channel_dir, index, entry_points=entry_points)
+    files = {rel: _as_bytes(content) for rel, content in (files or {}).items()}
+    symlinks = dict(symlinks or {})
+
+    def build_into(channel: Path) -> Path:
+        index = _index_json(name, version, build, build_number, depends, subdir, noarch_python)
+        with tempfile.TemporaryDirectory(prefix="pipguard-pkg-") as staging:
+            root = Path(staging)
+            _write_tree(root, files, symlinks)
+            return pack_conda_package(root, channel, index, entry_points=entry_points)
+
+    store = templates.active()
+    if store is None:
+        return build_into(channel_dir)
+    key = templates.fingerprint(
+        name, version, build, build_number, list(depends), sorted(files.items()),
+        sorted(symlinks.items()), noarch_python, subdir, list(entry_points),
+    )  # fmt: skip
+    return _place(store.package(key, subdir, build_into), channel_dir / subdir)
+
+
+def _place(package: Path, out_dir: Path) -> Path:
+    """Copy a package built once per session into a channel (replacing one of that name)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / package.name
+    scratch = out_dir / f".{package.name}.{os.getpid()}.tmp"
+    shutil.copy2(package, scratch)
+    scratch.replace(out)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

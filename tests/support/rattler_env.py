@@ -199,6 +199,13 @@ def python_record(prefix: Path) -> dict[str, object] | None:
     return None
 
 
+def python_files(prefix: Path) -> list[str]:
+    """Prefix-relative files of the ``python`` package outside site-packages (stdlib, binary)."""
+    record = python_record(prefix) or {}
+    files = [str(rel) for rel in record.get("files") or []]  # type: ignore[union-attr]
+    return [rel for rel in files if "/site-packages/" not in rel]
+
+
 def site_packages(prefix: Path) -> Path:
     """Site-packages of the env's python (from its conda record)."""
     record = python_record(prefix)
