@@ -12,6 +12,15 @@ from .common import Target
 from .host import Host
 
 
+def add_lock_options(
+    parser: argparse.ArgumentParser, host: Host, flag: str, help_text: str
+) -> None:
+    """The options of ``mark`` and ``unmark``: targets (several), output, dry run, and *flag*."""
+    host.add_target_options(parser, many=True)
+    host.add_output_options(parser, dry_run=True)
+    parser.add_argument(flag, action="store_true", help=help_text)
+
+
 def skipped(target: Target, lock: str) -> LockAction:
     """The action of an environment without Python: nothing to lock or unlock."""
     return LockAction(

@@ -20,22 +20,19 @@ import dataclasses
 from ..core.locks.results import LockAction
 from .common import Target
 from .host import Host
-from .locking import run_on_targets, skipped
+from .locking import add_lock_options, run_on_targets, skipped
 
 SUMMARY = "Lock an environment against pip (PEP 668 marker, or --soft pins)."
 
 
 def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``mark``."""
-    host.add_target_options(parser, many=True)
-    host.add_output_options(parser, dry_run=True)
-    parser.add_argument(
+    add_lock_options(
+        parser,
+        host,
         "--soft",
-        action="store_true",
-        help=(
-            "Soft lock: pip may add packages conda does not have, but not upgrade, downgrade "
-            "or replace conda's (pins named in the env's pip.conf and PIP_/UV_CONSTRAINT)."
-        ),
+        "Soft lock: pip may add packages conda does not have, but not upgrade, downgrade "
+        "or replace conda's (pins named in the env's pip.conf and PIP_/UV_CONSTRAINT).",
     )
 
 

@@ -11,19 +11,18 @@ import argparse
 from ..core.locks.results import LockAction
 from .common import Target
 from .host import Host
-from .locking import run_on_targets, skipped
+from .locking import add_lock_options, run_on_targets, skipped
 
 SUMMARY = "Lift the pip locks that `conda pipguard mark` put on an environment."
 
 
 def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``unmark``."""
-    host.add_target_options(parser, many=True)
-    host.add_output_options(parser, dry_run=True)
-    parser.add_argument(
+    add_lock_options(
+        parser,
+        host,
         "--force",
-        action="store_true",
-        help="Also remove a marker conda-pipguard did not write (never one a conda package owns).",
+        "Also remove a marker conda-pipguard did not write (never one a conda package owns).",
     )
 
 
