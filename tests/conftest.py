@@ -19,6 +19,7 @@ from tests.support.envkit import (
     GLOBAL_CONFIG_DIR,
     EnvKit,
     cache_root,
+    host_python,
 )
 
 #: ``major.minor`` of the Python in every test env (a copy of the interpreter running the tests).
@@ -183,6 +184,11 @@ def add_story_packages(kit: EnvKit) -> EnvKit:
     )
     kit.wheel("numpy", "2.1.0", NUMPY_2)
     return kit
+
+
+def pip_version() -> str:
+    """Version of the pip in the kit's envs: the one bundled with the Python running the tests."""
+    return host_python().pip_wheel.name.split("-")[1]
 
 
 def kinds(diagnosis: Diagnosis) -> list[tuple[str, str | None]]:

@@ -31,7 +31,7 @@ from conda_pipguard.core.locks.soft import (
 )
 from conda_pipguard.core.locks.softremove import remove_soft_lock
 from conda_pipguard.core.report import render_text
-from tests.conftest import NUMPY_1
+from tests.conftest import NUMPY_1, pip_version
 from tests.core.test_marker import read_only, run_uv, uv_binary
 from tests.support.envkit import isolated_env, site_packages
 from tests.support.pipconf import run_pip_planted
@@ -175,7 +175,7 @@ def test_constraints_file_pins_what_conda_owns_with_a_header(story):
     assert "Lift the soft lock:  conda pipguard unmark -n story" in text
     assert [p.requirement for p in parse_pins(text)] == [
         "numpy==1.26.4",
-        "pip==23.2.1",
+        f"pip=={pip_version()}",
         "scipy==1.11.4",
     ]
     assert is_soft_locked(story)

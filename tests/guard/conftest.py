@@ -113,6 +113,7 @@ class CondaEnvs:
         test's prefix, channel and package cache, which stays empty.
         """
         prefix = prefix or self.path_factory()
+        self.kit.index()  # as conda create on the test's channel leaves it
         store = templates.active()
         if store is not None:
             template = store.template(
