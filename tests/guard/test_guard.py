@@ -148,13 +148,14 @@ def test_remove_of_a_package_pip_overwrote_is_named(conda_envs):
 
 def test_a_failing_hook_never_stops_conda(conda_envs, touched, monkeypatch):
     """Our own code made to fail (not conda's): the command gets one warning line in all."""
-    from conda_pipguard.guard import envcache, hooks
+    from conda_pipguard.core import impact
+    from conda_pipguard.guard import envcache
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(envcache, "glance_of", boom)
-    monkeypatch.setattr(hooks, "impact", boom)
+    monkeypatch.setattr(impact, "impact", boom)  # the hooks import it when they run
     _, err, code = conda_envs.run("install", touched, "tool", "-y")
     assert code == 0
     assert list(touched.glob("conda-meta/tool-1.0-*.json"))
