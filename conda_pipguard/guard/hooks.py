@@ -234,8 +234,7 @@ def keep_locks_right(action: Any) -> None:
     """
     from conda.base.context import context
 
-    from ..core.locks.marker import has_hard_marker
-    from ..core.locks.softfiles import is_soft_locked
+    from ..core.locks.places import may_hold_lock
 
     envcache.forget()  # the transaction changed the env
     prefix = Path(os.path.abspath(action.target_prefix))
@@ -244,6 +243,11 @@ def keep_locks_right(action: Any) -> None:
     wanted = settings.auto_mark()
     is_base = os.path.realpath(prefix) == os.path.realpath(context.root_prefix)
     auto = wanted == "all" or (wanted == "base" and is_base)
+    if not (auto or may_hold_lock(prefix)):
+        return  # no lock file of any kind here: the lock readers are not even imported
+    from ..core.locks.marker import has_hard_marker
+    from ..core.locks.softfiles import is_soft_locked
+
     hard, soft = has_hard_marker(prefix), is_soft_locked(prefix)
     if not (hard or soft or auto):
         return

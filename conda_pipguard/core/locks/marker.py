@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..python import PythonLayout
 from .pipconfig import PipConfigFiles, break_system_packages, is_true
+from .places import MARKER_NAME
 from .results import LockAction, LockError, LockStatus
 from .writer import atomic_write, env_lock, inside, read_head, status_of, write_error
 
 if TYPE_CHECKING:
     from .softstatus import SoftLockStatus
 
-MARKER_NAME = "EXTERNALLY-MANAGED"
 #: First line of every marker we write; how we recognise ours.
 STAMP = "# conda-pipguard: written by `conda pipguard mark`; `conda pipguard unmark` removes it"
 _MAX_MARKER = 1 << 16

@@ -28,13 +28,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .places import config_basename
+
 #: What pip's ``strtobool`` (and uv's boolean variables) take as true.
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
-
-
-def config_basename() -> str:
-    """The name of pip's configuration files on this platform."""
-    return "pip.ini" if os.name == "nt" else "pip.conf"
 
 
 def global_config_dirs(environ: Mapping[str, str]) -> list[Path]:

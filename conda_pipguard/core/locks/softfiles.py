@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .inifile import effective_constraints, remove_constraint
-from .pipconfig import config_basename
+from .places import STATE_DIR, config_basename
 from .results import LockError
 from .writer import inside, read_bytes
 
-STATE_DIR = "etc/conda-pipguard"
 #: The constraints file, prefix-relative (its path shows in ``pip config list``).
 CONSTRAINTS = f"{STATE_DIR}/constraints.txt"
 #: What the soft lock changed, and how to undo it.
