@@ -22,9 +22,8 @@ from typing import Any
 from . import safeio
 from .history import HistoryDist
 from .names import canonicalize_name
+from .places import EVIDENCE_DIR
 
-#: Our directory inside ``conda-meta``.
-EVIDENCE_DIR = ".pipguard-records"
 _ANCHOR_ENDINGS = (".egg-info/PKG-INFO", ".dist-info/RECORD", ".egg-info")
 _SITE_PATH = re.compile(rb'"python_site_packages_path"\s*:\s*"(?P<path>[^"]+)"')
 #: A copy larger than this is not read (a record is rarely over a few MB).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from conda.core.path_actions import Action
 
+from ..core.places import has_kept_records
 from .hooks import keep_locks_right, verify_transaction
 from .safety import never_break_conda
 
@@ -40,9 +41,10 @@ class PipguardLocks(Action):
     def execute(self) -> None:
         """Move or refresh the locks; never raises (a raise here would roll conda back)."""
         never_break_conda("post-transaction", fail_closed=None)(keep_locks_right)(self)
-        from .evidence import after_transaction  # drop copies of records conda relinked
+        if has_kept_records(self.target_prefix):
+            from .evidence import after_transaction  # drop copies of records conda relinked
 
-        never_break_conda("post-transaction", fail_closed=None)(after_transaction)(self)
+            never_break_conda("post-transaction", fail_closed=None)(after_transaction)(self)
 
     def reverse(self) -> None:
         """Nothing to undo: :meth:`execute` never raises."""

@@ -234,7 +234,7 @@ def keep_locks_right(action: Any) -> None:
     """
     from conda.base.context import context
 
-    from ..core.locks.places import may_hold_lock
+    from ..core.places import may_hold_lock
 
     envcache.forget()  # the transaction changed the env
     prefix = Path(os.path.abspath(action.target_prefix))

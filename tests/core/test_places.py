@@ -1,12 +1,19 @@
-"""The post-transaction hook's cheap look: may this env carry a lock at all?"""
+"""The post-transaction hook's cheap looks: may this env carry a lock, or records we kept?"""
 
 from __future__ import annotations
 
 import pytest
 
 from conda_pipguard.core.locks.marker import has_hard_marker
-from conda_pipguard.core.locks.places import MARKER_NAME, STATE_DIR, config_basename, may_hold_lock
 from conda_pipguard.core.locks.softfiles import is_soft_locked
+from conda_pipguard.core.places import (
+    EVIDENCE_DIR,
+    MARKER_NAME,
+    STATE_DIR,
+    config_basename,
+    has_kept_records,
+    may_hold_lock,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,3 +50,13 @@ def test_never_false_where_the_lock_readers_find_a_lock(tmp_path):
         (tmp_path / planted).write_text("{}\n")
         assert may_hold_lock(tmp_path)
         assert has_hard_marker(tmp_path) or is_soft_locked(tmp_path)
+
+
+def test_kept_records_are_looked_for_where_the_evidence_keeps_them(tmp_path):
+    from conda_pipguard.core.evidence import kept_records
+
+    (tmp_path / "conda-meta").mkdir()
+    assert not has_kept_records(tmp_path)
+    (tmp_path / "conda-meta" / EVIDENCE_DIR).mkdir()
+    assert has_kept_records(tmp_path)
+    assert kept_records(tmp_path, set(), {}) == {}

@@ -1,8 +1,9 @@
-"""Where the locks live in an environment, and the cheap look for whether it may carry one.
+"""Where conda-pipguard keeps its files in an environment, and cheap looks for them.
 
 Imported by the post-transaction hook of every conda command, whatever ``pipguard_mode``
-says: it imports nothing but :mod:`os`, so an environment without a lock costs that hook a few
-``stat`` calls and no modules (the readers of the lock files come in only when one is there).
+says: it imports nothing but :mod:`os` and :mod:`glob`, so an environment without a lock or
+kept records costs that hook a few ``stat`` calls and no modules (the readers come in only
+when there is something to read).
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ import os
 MARKER_NAME = "EXTERNALLY-MANAGED"
 #: The soft lock's own files, prefix-relative.
 STATE_DIR = "etc/conda-pipguard"
+#: Our copies of records ``conda list``/``export`` delete, inside ``conda-meta``.
+EVIDENCE_DIR = ".pipguard-records"
 
 
 def config_basename() -> str:
     """The name of pip's configuration files on this platform."""
     return "pip.ini" if os.name == "nt" else "pip.conf"
+
+
+def has_kept_records(prefix: str | os.PathLike[str]) -> bool:
+    """Whether *prefix* holds copies of records we kept (see :mod:`.evidence`)."""
+    return os.path.isdir(os.path.join(os.fspath(prefix), "conda-meta", EVIDENCE_DIR))
 
 
 def may_hold_lock(prefix: str | os.PathLike[str]) -> bool:
