@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+from packaging.version import InvalidVersion, Version
 
 from .analysis import (
     FixCommands,
@@ -28,6 +31,7 @@ from .names import canonicalize_name
 from .overlay import Layer, layer_of
 from .python import minor_version
 from .records import CondaRecord
+from .requirements import needed, requirement_key
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ def _verb(old: PlannedPackage | None, new: PlannedPackage) -> str:
 def _requirements(plan: _Plan) -> list[Impact]:
     """A non-conda distribution's Requires-Dist versus the versions the plan installs."""
     python = plan.env.python
-    markers = python.marker_environment() if python else None
+    markers = cache(lambda: python.marker_environment() if python else None)  # packaging's
     provided: dict[str, PlannedPackage] = {}
     for package in plan.link.values():
         for key in plan.layer.keys_of(package):
@@ -234,20 +238,13 @@ def _requirements(plan: _Plan) -> list[Impact]:
             for key in plan.layer.keys_of(package):
                 removed.setdefault(key, package)
     impacts = []
-    if any(dist.requires for dist in plan.foreign):  # packaging only when there is one to read
-        from packaging.requirements import InvalidRequirement, Requirement
-        from packaging.version import InvalidVersion, Version
+    named = provided.keys() | removed.keys()
     for dist in plan.foreign:
         for text in dist.requires:
-            try:
-                requirement = Requirement(text)
-                if (
-                    markers
-                    and requirement.marker
-                    and not requirement.marker.evaluate({**markers, "extra": ""})
-                ):
-                    continue
-            except (InvalidRequirement, ValueError):
+            if requirement_key(text) not in named:
+                continue  # names no package of the plan: not parsed (nor packaging imported)
+            requirement = needed(text, markers())
+            if requirement is None:
                 continue
             key = canonicalize_name(requirement.name)
             if key in provided:
