@@ -15,6 +15,7 @@ import pytest
 
 from tests.support import templates
 from tests.support.envkit import EnvKit, index_channel, python_files
+from tests.support.running import offline_conda_settings
 
 #: Marks a conda integration test: ``tests/conftest.py`` skips it, saying why, without conda.
 requires_conda = pytest.mark.conda
@@ -44,14 +45,7 @@ def conda_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
     # package to the index, so a shared cache would mix other tests' channels into solves.
     pkgs = tmp_path_factory.mktemp("conda-pkgs")
     for name, value in {
-        "CONDA_PKGS_DIRS": str(pkgs),
-        "CONDA_SOLVER": "classic",
-        "CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY": "false",
-        "CONDA_REGISTER_ENVS": "false",
-        "CONDA_NOTIFY_OUTDATED_CONDA": "false",
-        "CONDA_AUTO_UPDATE_CONDA": "false",
-        "CONDA_OFFLINE": "true",
-        "CONDA_CHANNELS": "",
+        **offline_conda_settings(str(pkgs), channels=""),
         "REQUESTS_CA_BUNDLE": "",
     }.items():
         monkeypatch.setenv(name, value)

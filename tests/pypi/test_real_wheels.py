@@ -21,6 +21,7 @@ from conda_pipguard.core.diagnosis import diagnose
 from tests.support.envkit import EnvKit, host_python, index_channel, site_packages
 from tests.support.fixlines import importable, never_worse, run_line, shell_env
 from tests.support.pypi import PyPIUnreachable, cache_root, conda_package_from_wheel, download
+from tests.support.running import offline_conda_settings
 
 pytestmark = [
     pytest.mark.pypi,
@@ -64,19 +65,8 @@ def lab(tmp_path_factory) -> EnvKit:
 
 def conda_env(kit: EnvKit) -> dict[str, str]:
     env = shell_env(kit.home, [kit.wheels])
-    env.update(
-        {
-            "CONDA_PKGS_DIRS": str(kit.root / "pkgs"),
-            "CONDA_SOLVER": "classic",
-            "CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY": "false",
-            "CONDA_REGISTER_ENVS": "false",
-            "CONDA_NOTIFY_OUTDATED_CONDA": "false",
-            "CONDA_AUTO_UPDATE_CONDA": "false",
-            "CONDA_OFFLINE": "true",
-            "CONDA_CHANNELS": kit.channel_url,
-            "CONDA_OVERRIDE_CHANNELS_ENABLED": "true",
-        }
-    )
+    env.update(offline_conda_settings(str(kit.root / "pkgs"), kit.channel_url))
+    env["CONDA_OVERRIDE_CHANNELS_ENABLED"] = "true"
     return env
 
 

@@ -183,3 +183,18 @@ def run_pip(
         home=home,
         find_links=find_links,
     )
+
+
+def offline_conda_settings(pkgs_dir: str, channels: str) -> dict[str, str]:
+    """The ``CONDA_*`` settings every test's conda runs with: offline, classic solver, its own
+    package cache, no pip auto-dependency, no global env registry, no update notices."""
+    return {
+        "CONDA_PKGS_DIRS": pkgs_dir,
+        "CONDA_SOLVER": "classic",
+        "CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY": "false",
+        "CONDA_REGISTER_ENVS": "false",
+        "CONDA_NOTIFY_OUTDATED_CONDA": "false",
+        "CONDA_AUTO_UPDATE_CONDA": "false",
+        "CONDA_OFFLINE": "true",
+        "CONDA_CHANNELS": channels,
+    }
