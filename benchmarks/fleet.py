@@ -3,7 +3,7 @@
 The envs are copies of one generated env (hard-linked files, so they cost little disk; distinct
 directories, since ``--all`` counts an env once per real path), registered in the
 ``~/.conda/environments.txt`` of a HOME of their own, which is how the standalone command finds
-every env (``core/locate.py``) when no ``CONDA_*`` variable names a root.
+every env (``core/disk/locate.py``) when no ``CONDA_*`` variable names a root.
 """
 
 from __future__ import annotations

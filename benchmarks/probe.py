@@ -51,8 +51,8 @@ def probe(
 
         via = "conda hooks"
     except ImportError:
-        from conda_pipguard.core.glance import glance
-        from conda_pipguard.core.impact import PipLayer, PlannedPackage, impact
+        from conda_pipguard.core.model.glance import glance
+        from conda_pipguard.core.rules.impact import PipLayer, PlannedPackage, impact
 
         shared: dict[str, object] = {}
 

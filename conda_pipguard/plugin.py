@@ -68,7 +68,7 @@ _MUTATING = {
 
 
 def _keep_evidence(command: str) -> None:
-    from .guard.evidence import keep_evidence
+    from .guard.kept_records import keep_evidence
 
     keep_evidence(command)
 

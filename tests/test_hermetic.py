@@ -27,7 +27,7 @@ constraint = {constraints}
 #: Tests whose expectations a leaked configuration would break: pip config listings, pip
 #: installs of versions the hostile constraints forbid, status through conda.
 SENSITIVE_TESTS = [
-    "tests/core/test_softlock.py::test_unmark_after_the_user_edited_takes_out_only_our_part",
+    "tests/core/locks/test_softlock.py::test_unmark_after_the_user_edited_takes_out_only_our_part",
     "tests/core/test_user_story.py::test_force_reinstall_from_pypi_breaks_the_env",
 ]
 CONDA_SENSITIVE_TESTS = ["tests/guard/test_subcommand.py::test_user_story_through_conda"]

@@ -34,7 +34,7 @@ def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
 def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``export``: the YAML on stdout (or in ``--file``), notes on stderr."""
     from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
-    from ..core.export import export_spec, render_yaml
+    from ..core.repair.export import export_spec, render_yaml
 
     (target,) = host.targets(args)[:1]
     diagnosis = diagnose(target.prefix, target.name)

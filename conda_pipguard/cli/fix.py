@@ -22,7 +22,7 @@ from .host import Host
 
 if TYPE_CHECKING:
     from ..core.diagnosis import Diagnosis
-    from ..core.repair import RepairPlan
+    from ..core.repair.build import RepairPlan
 
 SUMMARY = "Repair what pip did: remove the non-conda copies, let conda reinstall its own."
 
@@ -41,7 +41,7 @@ def plan_for(target: Target, host: Host, *, offline: bool) -> tuple[Diagnosis, R
     not run.
     """
     from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
-    from ..core.repair import build_plan
+    from ..core.repair.build import build_plan
 
     diagnosis = diagnose(target.prefix, target.name, matcher=host.matcher_factory()())
     launcher = host.conda_launcher() or ("conda",)
@@ -57,8 +57,8 @@ def execute(args: argparse.Namespace, host: Host) -> int:
         RepairError: The plan cannot run (no pip, conda cannot get a package); nothing changed.
     """
     from ..core.diagnosis import diagnose
-    from ..core.repair import RepairError, render_plan
-    from ..core.repair_run import render_outcome, run_plan
+    from ..core.repair.build import RepairError, render_plan
+    from ..core.repair.run import render_outcome, run_plan
     from ..core.report import use_colour
 
     flags = host.flags(args)

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import NotACondaEnvironment
-from ..core.findings import Severity, sort_findings
-from ..core.versionspec import Matcher
+from ..core.rules.findings import Severity, sort_findings
+from ..core.rules.versionspec import Matcher
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class EnvReport:
 
 def with_verification(diagnosis: Diagnosis, timeout: float) -> tuple[Diagnosis, dict[str, Any]]:
     """Run ``--verify`` on *diagnosis*: its findings gain ``import-fails``; the JSON summary."""
-    from ..core.verify import verify_imports
+    from ..core.incident.verify import verify_imports
 
     result = verify_imports(diagnosis.env, diagnosis.analysis.findings, timeout=timeout)
     findings = tuple(sort_findings([*diagnosis.analysis.findings, *result.findings]))

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from .host import Host
 
 if TYPE_CHECKING:
-    from ..core.timeline import Timeline
-    from ..core.versionspec import Matcher
+    from ..core.incident.timeline import Timeline
+    from ..core.rules.versionspec import Matcher
 
 SUMMARY = "Tell what happened to an environment: conda's changes and pip's installs, in order."
 
@@ -26,8 +26,8 @@ def timeline_of(
 ) -> Timeline:
     """Read, diagnose and date the env at *prefix* (read-only)."""
     from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
-    from ..core.provenance import read_stamps
-    from ..core.timeline import build_timeline
+    from ..core.incident.provenance import read_stamps
+    from ..core.incident.timeline import build_timeline
 
     diagnosis = diagnose(prefix, name, matcher=matcher)
     analysis = diagnosis.analysis
@@ -39,7 +39,7 @@ def timeline_of(
 
 def execute(args: argparse.Namespace, host: Host) -> int:
     """Run ``history``; return the exit code."""
-    from ..core.timeline_text import render_timeline
+    from ..core.incident.timeline_text import render_timeline
 
     target = host.targets(args)[0]
     matcher = host.matcher_factory()()

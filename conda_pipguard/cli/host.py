@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..core.environment import guess_name, running_prefix
-from ..core.locate import known_prefixes, prefix_of_name
-from ..core.versionspec import Matcher
+from ..core.disk.environment import guess_name, running_prefix
+from ..core.disk.locate import known_prefixes, prefix_of_name
+from ..core.rules.versionspec import Matcher
 from .common import Target
 
 

@@ -52,7 +52,7 @@ def mark_one(target: Target, *, dry_run: bool, soft: bool = False) -> list[LockA
 
 
 def _mark(target: Target, *, dry_run: bool, soft: bool) -> list[LockAction]:
-    from ..core.environment import load_environment, target_flag
+    from ..core.disk.environment import load_environment, target_flag
     from ..core.locks.marker import remove_marker, write_marker
     from ..core.locks.soft import conda_owned, write_soft_lock
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..core.diagnosis import diagnose
-from ..core.findings import Severity
 from ..core.report import use_colour
+from ..core.rules.findings import Severity
 from .fleet import (
     EnvReport,
     Options,

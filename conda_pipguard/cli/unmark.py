@@ -39,7 +39,7 @@ def unmark_one(target: Target, *, dry_run: bool, force: bool) -> list[LockAction
 
 
 def _unmark(target: Target, *, dry_run: bool, force: bool) -> list[LockAction]:
-    from ..core.environment import load_environment, target_flag
+    from ..core.disk.environment import load_environment, target_flag
     from ..core.locks.marker import remove_marker
     from ..core.locks.softremove import remove_soft_lock
 

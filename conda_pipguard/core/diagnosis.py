@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import Analysis, analyze
-from .environment import Environment, collector_paused, load_environment
+from .disk.environment import Environment, collector_paused, load_environment
 from .locks.marker import LockStatus, read_status
-from .versionspec import Matcher
+from .rules.analysis import Analysis, analyze
+from .rules.versionspec import Matcher
 
 
 @dataclass(frozen=True)

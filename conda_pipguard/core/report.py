@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
-from .findings import Severity, count_of
+from .rules.findings import Severity, count_of
 
 _COLOURS = {
     Severity.ERROR: "31",

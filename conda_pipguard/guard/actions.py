@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conda.core.path_actions import Action
 
-from ..core.places import has_kept_records
+from ..core.disk.places import has_kept_records
 from .hooks import keep_locks_right, verify_transaction
 from .safety import never_break_conda
 
@@ -42,7 +42,7 @@ class PipguardLocks(Action):
         """Move or refresh the locks; never raises (a raise here would roll conda back)."""
         never_break_conda("post-transaction", fail_closed=None)(keep_locks_right)(self)
         if has_kept_records(self.target_prefix):
-            from .evidence import after_transaction  # drop copies of records conda relinked
+            from .kept_records import after_transaction  # drop copies of records conda relinked
 
             never_break_conda("post-transaction", fail_closed=None)(after_transaction)(self)
 

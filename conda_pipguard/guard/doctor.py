@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
-from ..core.findings import Severity, count_of
-from ..core.repair import RepairError, build_plan, render_plan
-from ..core.repair_run import render_outcome, run_plan
+from ..core.repair.build import RepairError, build_plan, render_plan
+from ..core.repair.run import render_outcome, run_plan
+from ..core.rules.findings import Severity, count_of
 from .matcher import conda_matcher
 
 NAME = "pipguard"

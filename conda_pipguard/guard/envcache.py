@@ -1,10 +1,10 @@
 """One look at the target environment per conda command, shared by the guard's hooks.
 
 pre-command, post-solve and verify all look at the same env before anything changes it. The
-first takes a :class:`~..core.glance.Glance` of it (directory listings, and only the records and
-metadata files that decide something); the others reuse it and add the records of the packages
-their plan names. The post-transaction hook drops it, since the transaction has just changed
-the env, and so does the next command's pre-command.
+first takes a :class:`~..core.model.glance.Glance` of it (directory listings, and only the
+records and metadata files that decide something); the others reuse it and add the records of
+the packages their plan names. The post-transaction hook drops it, since the transaction has
+just changed the env, and so does the next command's pre-command.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..core.glance import Glance
-    from ..core.impact import PipLayer
+    from ..core.model.glance import Glance
+    from ..core.rules.impact import PipLayer
 
 #: realpath of the prefix -> (mtime of its conda-meta, the glance taken of it).
 _glances: dict[str, tuple[int, Glance]] = {}
@@ -32,7 +32,7 @@ def glance_of(prefix: str | os.PathLike[str]) -> Glance | None:
     cached = _glances.get(key)
     if cached is not None and cached[0] == stamp:  # no record came or went since the look
         return cached[1]
-    from ..core.glance import glance
+    from ..core.model.glance import glance
     from .context import target_of
 
     try:
@@ -47,12 +47,12 @@ def layer_of(prefix: str | os.PathLike[str], names: Iterable[str]) -> PipLayer |
     """What the impact of a plan of packages *names* needs of *prefix*; None when not an env.
 
     The shared look plus the installed records of *names* and of the non-conda distributions'
-    projects (see :func:`~..core.impact.impact`): no other record is read.
+    projects (see :func:`~..core.rules.impact.impact`): no other record is read.
     """
     seen = glance_of(prefix)
     if seen is None:
         return None
-    from ..core.impact import PipLayer
+    from ..core.rules.impact import PipLayer
 
     return PipLayer(seen.env, seen.records_for(names), seen.foreign)
 

@@ -29,7 +29,7 @@ def _name(env: Any) -> str | None:
 def export(env: Any) -> str:
     """Render conda's ``Environment`` model as conda-pipguard's environment.yml."""
     from ..core.diagnosis import diagnose
-    from ..core.export import EnvironmentSpec, export_spec, render_yaml
+    from ..core.repair.export import EnvironmentSpec, export_spec, render_yaml
 
     prefix = getattr(env, "prefix", None)
     if prefix and (Path(prefix) / "conda-meta").is_dir():

@@ -1,7 +1,7 @@
 """The guard: conda's hooks around transactions, as thin adapters over the pure core.
 
 * pre-command: one line when the target env holds non-conda distributions (from directory
-  listings: :mod:`..core.glance`);
+  listings: :mod:`..core.model.glance`);
 * post-solve: what *this* plan does to them (names and versions), before "Proceed ([y]/n)?";
 * pre-transaction ``verify``: exact file collisions, from the extracted packages' paths.json;
 * post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
@@ -28,9 +28,9 @@ from .safety import never_break_conda, new_command, say
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..core.environment import Environment
-    from ..core.impact import Impact, PlannedPackage
-    from ..core.python import PythonLayout
+    from ..core.disk.environment import Environment
+    from ..core.disk.python import PythonLayout
+    from ..core.rules.impact import Impact, PlannedPackage
 
 #: Commands that can run conda's own pip step (an environment file with a ``pip:`` section).
 PIP_STEP_COMMANDS = frozenset({"create", "env_create", "env_update", "update", "install"})
@@ -109,7 +109,7 @@ def planned(
     records: Iterable[Any], paths: dict[str, tuple[str, ...]] | None = None
 ) -> list[PlannedPackage]:
     """Conda's package records as plain data."""
-    from ..core.impact import PlannedPackage
+    from ..core.rules.impact import PlannedPackage
 
     return [
         PlannedPackage(rec.name, rec.version, rec.build, (paths or {}).get(rec.name))
@@ -148,7 +148,7 @@ def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterab
     mode = settings.mode()
     if mode == "off":
         return
-    from ..core.impact import impact
+    from ..core.rules.impact import impact
 
     unlink, link = planned(unlink_precs), planned(link_precs)
     layer = envcache.layer_of(_target_prefix(), (p.name for p in (*unlink, *link)))
@@ -171,7 +171,7 @@ def _extracted_paths(precs: Iterable[Any], site_packages: str | None) -> dict[st
     from conda.core.package_cache_data import PackageCacheData
     from conda.gateways.disk.read import read_paths_json
 
-    from ..core.records import PathMapper
+    from ..core.disk.records import PathMapper
 
     mapper = PathMapper(site_packages)
     result = {}
@@ -188,7 +188,7 @@ def verify_transaction(action: Any) -> Exception | None:
     mode = settings.mode()
     if mode == "off":
         return None
-    from ..core.impact import impact
+    from ..core.rules.impact import impact
 
     link_precs = list(action.link_precs or ())
     unlink = planned(action.unlink_precs or ())
@@ -218,8 +218,8 @@ def verify_transaction(action: Any) -> Exception | None:
 
 def _python_now(prefix: Path) -> PythonLayout | None:
     """The env's Python after the transaction, from its python record alone."""
-    from ..core.python import layout_from_disk, layout_from_records
-    from ..core.records import read_named_records
+    from ..core.disk.python import layout_from_disk, layout_from_records
+    from ..core.disk.records import read_named_records
 
     layout = layout_from_records(read_named_records(prefix, ("python", "python_abi")), prefix)
     if layout is None and ((prefix / "python.exe").exists() or (prefix / "bin/python").exists()):
@@ -234,7 +234,7 @@ def keep_locks_right(action: Any) -> None:
     """
     from conda.base.context import context
 
-    from ..core.places import may_hold_lock
+    from ..core.disk.places import may_hold_lock
 
     envcache.forget()  # the transaction changed the env
     prefix = Path(os.path.abspath(action.target_prefix))
@@ -251,7 +251,7 @@ def keep_locks_right(action: Any) -> None:
     hard, soft = has_hard_marker(prefix), is_soft_locked(prefix)
     if not (hard or soft or auto):
         return
-    from ..core.environment import target_flag
+    from ..core.disk.environment import target_flag
     from ..core.locks.marker import sync_hard_marker, write_marker
     from ..core.locks.soft import refresh_soft_lock, write_soft_lock
     from .context import target_of

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..cli.common import Target
 from ..cli.host import OFFLINE_HELP, Flags, add_all_option
-from ..core.versionspec import Matcher
+from ..core.rules.versionspec import Matcher
 from .context import conda_targets
 from .matcher import conda_matcher
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.versionspec import Matcher
+from ..core.rules.versionspec import Matcher
 
 
 def conda_matcher() -> Matcher | None:

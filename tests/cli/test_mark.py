@@ -9,7 +9,7 @@ import pytest
 
 from conda_pipguard.core.locks.softfiles import CONSTRAINTS
 from tests.cli.conftest import run, run_json
-from tests.core.test_marker import read_only
+from tests.core.locks.test_marker import read_only
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conda_pipguard.core.diagnosis import diagnose
-from conda_pipguard.core.history import parse_history
+from conda_pipguard.core.disk.history import parse_history
 from conda_pipguard.core.report import render_text, to_json
-from conda_pipguard.core.versionspec import match_depends, match_version, split_depends
+from conda_pipguard.core.rules.versionspec import match_depends, match_version, split_depends
 
 FUZZ = settings(
     derandomize=True,

@@ -39,8 +39,8 @@ def test_install_into_a_pip_touched_env_warns_on_stderr(conda_envs, touched):
 
 def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, touched):
     """After ``conda install --force-reinstall numpy`` pip's dist-info lies: no "shadows"."""
-    from conda_pipguard.core.environment import load_environment
-    from conda_pipguard.core.impact import risk_line
+    from conda_pipguard.core.disk.environment import load_environment
+    from conda_pipguard.core.rules.impact import risk_line
 
     _, err, code = conda_envs.run("install", touched, "--force-reinstall", "numpy=1.26.4", "-y")
     assert code == 0, err
@@ -148,7 +148,7 @@ def test_remove_of_a_package_pip_overwrote_is_named(conda_envs):
 
 def test_a_failing_hook_never_stops_conda(conda_envs, touched, monkeypatch):
     """Our own code made to fail (not conda's): the command gets one warning line in all."""
-    from conda_pipguard.core import impact
+    from conda_pipguard.core.rules import impact
     from conda_pipguard.guard import envcache
 
     def boom(*args, **kwargs):
@@ -258,7 +258,8 @@ def test_one_look_at_the_env_per_transaction_and_no_full_read(conda_envs, touche
     None of them reads the whole env (every record): the look takes directory listings and the
     records of the packages involved.
     """
-    from conda_pipguard.core import environment, glance
+    from conda_pipguard.core.disk import environment
+    from conda_pipguard.core.model import glance
     from conda_pipguard.guard import envcache
 
     looks, reads = [], []

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..places import MARKER_NAME
-from ..python import PythonLayout
+from ..disk.places import MARKER_NAME
+from ..disk.python import PythonLayout
 from .pipconfig import PipConfigFiles, break_system_packages, is_true
 from .results import LockAction, LockError, LockStatus
 from .writer import atomic_write, env_lock, inside, read_head, status_of, write_error

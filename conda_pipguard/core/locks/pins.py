@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..distributions import Distribution
-from ..names import canonicalize_name
+from ..disk.distributions import Distribution
+from ..disk.names import canonicalize_name
 from .pipconfig import config_basename
 
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..places import config_basename
+from ..disk.places import config_basename
 
 #: What pip's ``strtobool`` (and uv's boolean variables) take as true.
 _TRUE = {"1", "true", "t", "yes", "y", "on"}

@@ -52,13 +52,13 @@ from .softfiles import (
 from .writer import Change, apply, env_lock, inside, mode_of, read_bytes
 
 if TYPE_CHECKING:
-    from ..distributions import Distribution
-    from ..environment import Environment
+    from ..disk.distributions import Distribution
+    from ..disk.environment import Environment
 
 
 def conda_owned(env: Environment) -> list[Distribution]:
     """The distributions conda owns in *env* (runs the analysis: pass them in when you have it)."""
-    from ..analysis import analyze
+    from ..rules.analysis import analyze
 
     return list(analyze(env).conda_distributions)
 
@@ -189,7 +189,7 @@ def write_soft_lock(
         LockError: A file cannot be read, understood or written, or leads out of the prefix
             (nothing is left changed).
     """
-    from ..environment import load_environment
+    from ..disk.environment import load_environment
 
     prefix = Path(os.path.abspath(prefix))
     env = env if env is not None else load_environment(prefix, include_user_site=False)
@@ -283,7 +283,7 @@ def refresh_soft_lock(
     Raises:
         LockError: The constraints file cannot be written.
     """
-    from ..environment import load_environment
+    from ..disk.environment import load_environment
 
     prefix = Path(os.path.abspath(prefix))
     if not is_soft_locked(prefix):

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..places import STATE_DIR, config_basename
+from ..disk.places import STATE_DIR, config_basename
 from .inifile import effective_constraints, remove_constraint
 from .results import LockError
 from .writer import inside, read_bytes

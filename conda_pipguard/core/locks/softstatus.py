@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..distributions import Distribution
-from ..names import canonicalize_name
+from ..disk.distributions import Distribution
+from ..disk.names import canonicalize_name
 from .condavars import ENV_VAR_NAMES
 from .pins import parse_pins
 from .pipconfig import PipConfig, PipConfigFiles, config_basename

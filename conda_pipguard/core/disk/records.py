@@ -1,0 +1,396 @@
+"""Read conda's package records (``<prefix>/conda-meta/*.json``) straight from disk.
+
+Three installers write these records and they disagree on details that matter for file
+ownership:
+
+* **conda** writes ``files`` prefix-relative, but for ``noarch: python`` packages the entries of
+  ``paths_data.paths[]._path`` stay package-relative (``site-packages/...`` and
+  ``python-scripts/...``); it records ``sha256_in_prefix`` for every linked file and adds
+  ``pyc_file`` entries without hashes for the byte code it compiled.
+* **mamba/micromamba** and **rattler/pixi** write both lists prefix-relative and may omit
+  ``sha256_in_prefix`` (then ``sha256``, the hash in the package, is the expected content unless
+  the file had its prefix placeholder replaced).
+
+:func:`read_records` normalises all of them to prefix-relative POSIX paths. It never writes and
+never goes through conda's ``PrefixData``: conda's PyPI loader deletes records it believes stale.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..errors import NotACondaEnvironment
+from . import safeio
+
+#: Package-relative prefixes of ``noarch: python`` payloads (see conda's ``noarch`` handling).
+NOARCH_SITE_PACKAGES = "site-packages/"
+NOARCH_SCRIPTS = "python-scripts/"
+
+
+class RecordFile(NamedTuple):
+    """One file a conda package linked into the prefix.
+
+    A named tuple, not a frozen dataclass: an env holds tens of thousands, and a frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field) costs three times as much.
+
+    Attributes:
+        path: Prefix-relative POSIX path.
+        sha256: The content conda expects on disk, or None when it cannot be known (no hash in
+            the record, byte code, or a prefix-replaced file without ``sha256_in_prefix``).
+        path_type: ``hardlink``, ``softlink``, ``directory``, ``pyc_file``, ...
+        size: Bytes conda expects on disk (``size_in_bytes``), or None when unknown or when
+            the prefix was replaced in the file.
+    """
+
+    path: str
+    sha256: str | None = None
+    path_type: str = "hardlink"
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class CondaRecord:
+    """A conda package as recorded in ``conda-meta``.
+
+    Attributes:
+        name: Package name.
+        version: Package version.
+        build: Build string.
+        channel: Channel name or URL, as recorded.
+        subdir: Platform subdirectory (``linux-64``, ``noarch``...).
+        depends: Run dependencies as match-spec strings.
+        noarch: ``python``, ``generic`` or None.
+        files: Prefix-relative paths with what conda expects of them.
+        record_path: Prefix-relative path of the JSON record.
+        python_site_packages_path: The ``python_site_packages_path`` field python records carry.
+    """
+
+    name: str
+    version: str
+    build: str
+    channel: str = ""
+    subdir: str = ""
+    depends: tuple[str, ...] = ()
+    noarch: str | None = None
+    files: tuple[RecordFile, ...] = field(default=(), repr=False)
+    record_path: str = ""
+    python_site_packages_path: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """A record that could not be read.
+
+    Attributes:
+        record_path: Prefix-relative path of the JSON file.
+        reason: One line saying what is wrong.
+    """
+
+    record_path: str
+    reason: str
+
+
+def conda_meta_dir(prefix: Path) -> Path:
+    """Return ``<prefix>/conda-meta`` after checking that *prefix* is a conda environment.
+
+    Raises:
+        NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.
+    """
+    meta = prefix / "conda-meta"
+    if not prefix.is_dir():
+        raise NotACondaEnvironment(f"{prefix} does not exist or is not a directory")
+    if not meta.is_dir():
+        raise NotACondaEnvironment(f"{prefix} is not a conda environment (no conda-meta directory)")
+    return meta
+
+
+def _noarch_type(raw: dict[str, Any]) -> str | None:
+    noarch = raw.get("noarch")
+    if isinstance(noarch, dict):
+        noarch = noarch.get("type")
+    if noarch in (None, False, ""):
+        return None
+    return str(noarch)
+
+
+class PathMapper:
+    """Translate package-relative ``noarch: python`` paths to prefix-relative ones.
+
+    Args:
+        site_packages: The env's site-packages directory, prefix-relative (``lib/python3.11/
+            site-packages`` or ``Lib/site-packages``); None when the env has no Python.
+        scripts: The env's scripts directory, prefix-relative (``bin`` or ``Scripts``).
+    """
+
+    def __init__(self, site_packages: str | None, scripts: str = "bin") -> None:
+        self.site_packages = site_packages
+        self.scripts = scripts
+
+    def __call__(self, path: str, noarch: str | None) -> str:
+        """Return *path* relative to the prefix, with forward slashes."""
+        path = path.replace("\\", "/")
+        if noarch != "python" or self.site_packages is None:
+            return path
+        if path.startswith(NOARCH_SITE_PACKAGES):
+            return f"{self.site_packages}/{path[len(NOARCH_SITE_PACKAGES) :]}"
+        if path.startswith(NOARCH_SCRIPTS):
+            return f"{self.scripts}/{path[len(NOARCH_SCRIPTS) :]}"
+        return path
+
+
+#: Path types whose content conda does not vouch for by hash.
+_UNHASHED = frozenset(("pyc_file", "directory", "softlink"))
+
+
+def _record_files(
+    raw: dict[str, Any], noarch: str | None, mapper: PathMapper
+) -> tuple[RecordFile, ...]:
+    # The hot loop of every read (tens of thousands of entries per env): plain string work,
+    # the noarch mapping inlined, no per-entry call.
+    remap = noarch == "python" and mapper.site_packages is not None
+    site = f"{mapper.site_packages}/"
+    scripts = f"{mapper.scripts}/"
+    by_path: dict[str, RecordFile] = {}
+    paths_data = raw.get("paths_data")
+    entries = paths_data.get("paths") if isinstance(paths_data, dict) else None
+    make = RecordFile._make  # no per-entry keyword handling
+    for entry in entries if isinstance(entries, list) else ():
+        if type(entry) is not dict:
+            continue
+        path = entry.get("_path")
+        if type(path) is not str:
+            continue
+        if "\\" in path:
+            path = path.replace("\\", "/")
+        if remap:
+            if path.startswith(NOARCH_SITE_PACKAGES):
+                path = site + path[len(NOARCH_SITE_PACKAGES) :]
+            elif path.startswith(NOARCH_SCRIPTS):
+                path = scripts + path[len(NOARCH_SCRIPTS) :]
+        path_type = entry.get("path_type") or "hardlink"
+        if type(path_type) is not str:
+            path_type = str(path_type)  # a list here is not hashable: never a TypeError
+        placeholder = entry.get("prefix_placeholder")
+        if path_type in _UNHASHED:
+            sha = None
+        else:
+            sha = entry.get("sha256_in_prefix")
+            if sha is None and not placeholder:
+                sha = entry.get("sha256")
+            if type(sha) is not str:
+                sha = None
+        size = entry.get("size_in_bytes") if path_type == "hardlink" and not placeholder else None
+        if type(size) is not int:
+            size = None
+        by_path[path] = make((path, sha, path_type, size))
+    if by_path:
+        # ``paths_data`` is what conda unlinks by, and lists the same paths as ``files``
+        return tuple(by_path.values())
+    files = raw.get("files")
+    for name in files if isinstance(files, list) else ():
+        if not isinstance(name, str):
+            continue
+        path = name.replace("\\", "/") if "\\" in name else name
+        if remap:
+            if path.startswith(NOARCH_SITE_PACKAGES):
+                path = site + path[len(NOARCH_SITE_PACKAGES) :]
+            elif path.startswith(NOARCH_SCRIPTS):
+                path = scripts + path[len(NOARCH_SCRIPTS) :]
+        if path not in by_path:
+            pyc = path.endswith((".pyc", ".pyo"))
+            by_path[path] = RecordFile(path, None, "pyc_file" if pyc else "hardlink")
+    return tuple(by_path.values())
+
+
+def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
+    """Build a :class:`CondaRecord` from a decoded record.
+
+    Raises:
+        ValueError: Required fields are missing or of the wrong type.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError("not a JSON object")
+    try:
+        name, version, build = (
+            raw["name"],
+            raw["version"],
+            raw.get("build", raw.get("build_string")),
+        )
+    except KeyError as err:
+        raise ValueError(f"missing field {err.args[0]!r}") from None
+    if not all(isinstance(value, str) for value in (name, version, build)):
+        raise ValueError("name, version and build must be strings")
+    noarch = _noarch_type(raw)
+    depends = raw.get("depends")
+    depends = depends if isinstance(depends, list) else ()
+    site_path = raw.get("python_site_packages_path")
+    return CondaRecord(
+        name=name,
+        version=version,
+        build=build,
+        channel=str(raw.get("channel") or raw.get("schannel") or ""),
+        subdir=str(raw.get("subdir") or ""),
+        depends=tuple(dep for dep in depends if isinstance(dep, str)),
+        noarch=noarch,
+        files=_record_files(raw, noarch, mapper),
+        record_path=record_path,
+        python_site_packages_path=site_path if isinstance(site_path, str) else None,
+    )
+
+
+#: Optional fields and the JSON type conda writes them with.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "files": (list,),
+    "paths_data": (dict,),
+    "depends": (list,),
+    "constrains": (list,),
+    "channel": (str,),
+    "subdir": (str,),
+    "noarch": (str, dict),
+    "python_site_packages_path": (str,),
+}
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number"}
+
+
+def field_problems(raw: Any) -> list[str]:
+    """What is of the wrong type in a record :func:`parse_record` accepts (the rest is used).
+
+    A ``depends`` given as a string would otherwise be read character by character, and the
+    dependency error it hides would vanish without a word.
+    """
+    if not isinstance(raw, dict):
+        return []
+    problems = []
+    for key, types in _FIELD_TYPES.items():
+        value = raw.get(key)
+        if value is not None and not isinstance(value, types):
+            wanted = " or ".join(_JSON_TYPES.get(t, t.__name__) for t in types)
+            problems.append(f"field {key!r} is {type(value).__name__}, not {wanted}")
+    paths_data = raw.get("paths_data")
+    if isinstance(paths_data, dict) and not isinstance(paths_data.get("paths", []), list):
+        problems.append("field 'paths_data.paths' is not a list")
+    for key in ("files", "depends"):
+        value = raw.get(key)
+        if isinstance(value, list) and not set(map(type, value)) <= {str}:
+            problems.append(f"field {key!r} holds entries that are not strings")
+    return problems
+
+
+def _parse(
+    raw: Any, rel: str, mapper: PathMapper
+) -> tuple[CondaRecord | None, list[RecordProblem]]:
+    """:func:`parse_record`, with every problem of the record as a :class:`RecordProblem`."""
+    try:
+        record = parse_record(raw, rel, mapper)
+    except ValueError as err:
+        return None, [RecordProblem(rel, f"is not a package record: {err}")]
+    return record, [
+        RecordProblem(rel, f"has a {problem}; that field was ignored")
+        for problem in field_problems(raw)
+    ]
+
+
+def _json_names(meta: Path) -> list[str]:
+    with os.scandir(meta) as entries:
+        return sorted(entry.name for entry in entries if entry.name.endswith(".json"))
+
+
+def _decode(meta: Path, name: str) -> Any:
+    """The decoded record ``conda-meta/<name>``, or the :class:`RecordProblem` of reading it."""
+    rel = f"conda-meta/{name}"
+    try:
+        return safeio.load_json(
+            os.path.join(meta, name), limit=safeio.RECORD_JSON_LIMIT, root=str(meta)
+        )
+    except OSError as err:
+        return RecordProblem(rel, f"cannot be read: {err.strerror or err}")
+    except ValueError as err:  # UnicodeDecodeError and too deep nesting included
+        return RecordProblem(rel, f"is not valid JSON: {str(err)[:200]}")
+
+
+def load_raw_records(prefix: Path) -> tuple[dict[str, Any], list[RecordProblem]]:
+    """Decode every ``conda-meta/*.json`` record of *prefix*.
+
+    Returns:
+        The decoded records keyed by prefix-relative record path, and the records that could not
+        be decoded.
+    """
+    meta = conda_meta_dir(prefix)
+    raws: dict[str, Any] = {}
+    problems: list[RecordProblem] = []
+    for name in _json_names(meta):
+        raw = _decode(meta, name)
+        if isinstance(raw, RecordProblem):
+            problems.append(raw)
+        else:
+            raws[f"conda-meta/{name}"] = raw
+    return raws, problems
+
+
+def read_all_records(
+    prefix: Path, mapper: PathMapper
+) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
+    """Decode and parse every ``conda-meta/*.json`` record of *prefix*, one at a time.
+
+    The same records and problems as :func:`load_raw_records` then :func:`read_records`, but no
+    more than one decoded record is alive at a time: the decoded JSON of an env weighs several
+    times its parsed records (a quarter of a GB at 10,000 records).
+
+    Raises:
+        NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.
+    """
+    meta = conda_meta_dir(prefix)
+    records: list[CondaRecord] = []
+    unreadable: list[RecordProblem] = []
+    invalid: list[RecordProblem] = []
+    for name in _json_names(meta):
+        raw = _decode(meta, name)
+        if isinstance(raw, RecordProblem):
+            unreadable.append(raw)
+            continue
+        record, problems = _parse(raw, f"conda-meta/{name}", mapper)
+        if record is not None:
+            records.append(record)
+        invalid.extend(problems)
+    return tuple(records), [*unreadable, *invalid]
+
+
+def read_named_records(prefix: Path, names: Iterable[str]) -> dict[str, CondaRecord]:
+    """The records of the packages *names* only, by name (noarch paths left package-relative).
+
+    The cheap read of the post-transaction hook, which needs the python record and nothing else:
+    record files are picked by their ``name-version-build.json`` name, then checked.
+    Unreadable records are skipped (the full read reports them).
+    """
+    wanted = set(names)
+    meta = conda_meta_dir(prefix)
+    found: dict[str, CondaRecord] = {}
+    for name in _json_names(meta):
+        if name.rsplit("-", 2)[0] not in wanted:
+            continue
+        raw = _decode(meta, name)
+        try:
+            record = parse_record(raw, f"conda-meta/{name}", PathMapper(None))
+        except ValueError:  # includes a RecordProblem, which is not a dict
+            continue
+        if record.name in wanted:
+            found[record.name] = record
+    return found
+
+
+def read_records(
+    raws: dict[str, Any], mapper: PathMapper
+) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
+    """Parse decoded records, collecting the ones that are not package records."""
+    records: list[CondaRecord] = []
+    problems: list[RecordProblem] = []
+    for rel, raw in raws.items():
+        record, found = _parse(raw, rel, mapper)
+        if record is not None:
+            records.append(record)
+        problems.extend(found)
+    return tuple(records), problems

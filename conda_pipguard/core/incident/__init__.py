@@ -1,0 +1,1 @@
+"""The incident told whole: the timeline, its text, and ``status --verify``."""

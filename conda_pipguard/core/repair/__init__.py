@@ -1,0 +1,1 @@
+"""Recovery: findings to an ordered plan of exact commands, its executor, and the export."""

@@ -1,0 +1,259 @@
+"""Findings about non-conda distributions, one pure function per kind.
+
+Each rule takes the :class:`~..model.overlay.Overlay` (environment + ledger, read once) and the fix
+spelling, and returns findings; none depends on another having run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+
+from ..disk.names import canonicalize_name
+from ..model.ledger import Content
+from ..model.overlay import Layer, Overlay, record_missing
+from ..model.ownership import BYTECODE, label
+from .findings import Finding, PathCounts, Severity, count_of
+from .fixes import FixCommands
+from .requirements import needed, requirement_key
+from .versionspec import Matcher, split_depends
+
+#: How many paths a finding's details name.
+_SAMPLE = 20
+
+
+def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
+    """A live non-conda distribution of a conda package's own project."""
+    findings = []
+    for layer in overlay.layers:
+        if not layer.live:
+            continue
+        dist = layer.dist
+        for record in layer.counterparts:
+            overlap = next((o for o in layer.overlaps if o.record is record), None)
+            counts = PathCounts(
+                overlap.overwritten if overlap else 0,
+                len(record_missing(overlay.ledger, record)),
+                overlap.count(Content.BOTH, Content.CONDA) if overlap else 0,
+            )
+            verb = "was reinstalled over" if dist.version == record.version else "shadows"
+            is_pip = dist.key == "pip"
+            message = (
+                f"{label(dist)} {verb} conda's {record.name} {record.version}: "
+                f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
+                f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
+            )
+            if is_pip:
+                message += (
+                    "; pip upgraded itself, conda will put its own pip back on its next change"
+                )
+            findings.append(
+                Finding.about(
+                    "shadowed",
+                    message,
+                    fixes.repair(),
+                    dist=dist,
+                    record=record,
+                    layer=layer,
+                    severity=Severity.WARNING if is_pip else None,
+                    paths=counts,
+                )
+            )
+        gone = layer.history
+        if gone is not None and not layer.counterparts:
+            findings.append(
+                Finding.about(
+                    "shadowed",
+                    f"{label(dist)} replaced conda's {gone.name} {gone.version}, whose record in "
+                    "conda-meta is gone (conda-meta/history still lists it): conda no longer "
+                    "knows what it installed",
+                    fixes.repair(),
+                    dist=dist,
+                    history_dist=gone,
+                    layer=layer,
+                    paths=PathCounts.unknown(),
+                    details={"record_missing": True},
+                )
+            )
+    return findings
+
+
+def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
+    """A live non-conda distribution that overwrote files of another conda package."""
+    findings = []
+    for layer in overlay.layers:
+        if not layer.live:
+            continue
+        dist = layer.dist
+        for overlap in layer.overlaps:
+            if overlap.record in layer.counterparts or not overlap.overwritten:
+                continue  # the same bytes (a shared namespace __init__.py): nothing is broken
+            record = overlap.record
+            findings.append(
+                Finding.about(
+                    "clobbered",
+                    f"{label(dist)} overwrote {count_of(overlap.overwritten, 'file')} of conda's "
+                    f"{record.name} {record.version}",
+                    fixes.repair(),
+                    dist=dist,
+                    record=record,
+                    layer=layer,
+                    paths=PathCounts(
+                        overlap.overwritten, 0, overlap.count(Content.BOTH, Content.CONDA)
+                    ),
+                )
+            )
+    return findings
+
+
+def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
+    """Files conda put back over a non-conda one whose metadata stayed."""
+    findings = []
+    for layer in overlay.layers:
+        if not layer.stale:
+            continue
+        dist = layer.dist
+        record = layer.counterparts[0]
+        left = len(layer.leftovers)
+        owner, exists = overlay.owners.paths.owner, overlay.ledger.exists
+        bytecode = sum(
+            1
+            for e in dist.files or ()
+            if e.path.endswith(BYTECODE) and owner(e.path) is None and exists(e.path)
+        )
+        extra = (
+            f"; {count_of(left, 'file')} of its RECORD that no conda package owns "
+            f"{'is' if left == 1 else 'are'} left over"
+            + (f" (and {count_of(bytecode, 'byte-code file')})" if bytecode else "")
+            if left
+            else ""
+        )
+        findings.append(
+            Finding.about(
+                "stale-metadata",
+                f"{label(dist)} is stale: conda's {record.name} {record.version} is back on "
+                f"disk, but pip still lists {dist.version}{extra}",
+                fixes.repair(),
+                dist=dist,
+                record=record,
+                layer=layer,
+                details={
+                    "leftovers": left,
+                    "leftover_bytecode": bytecode,
+                    "leftover_paths": list(layer.leftovers[:_SAMPLE]),
+                },
+            )
+        )
+    return findings
+
+
+def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
+    """A non-conda distribution with files of its RECORD gone."""
+    findings = []
+    for layer in overlay.layers:
+        if not layer.live or not layer.missing or layer.dist.kind != "dist-info":
+            continue  # an egg-info's SOURCES.txt names source files, not installed ones
+        dist = layer.dist
+        findings.append(
+            Finding.about(
+                "incomplete",
+                f"{label(dist)} is incomplete: {layer.missing} of the "
+                f"{count_of(layer.listed, 'file')} its RECORD lists are gone "
+                "(conda probably removed the package pip had replaced)",
+                fixes.reinstall_dist(dist),
+                dist=dist,
+                layer=layer,
+                details={"missing": layer.missing, "listed": layer.listed},
+            )
+        )
+    return findings
+
+
+def _dependents(overlay: Overlay) -> dict[str, list[str]]:
+    """Non-conda project -> the distributions that require it (markers evaluated)."""
+    python = overlay.env.python
+    markers = cache(lambda: python.marker_environment() if python else None)  # packaging's
+    wanted = {layer.dist.key for layer in overlay.layers}
+    result: dict[str, list[str]] = defaultdict(list)
+    for dist in overlay.env.distributions:
+        for text in dist.requires:
+            if requirement_key(text) not in wanted:
+                continue  # most requirements name conda's packages: no need to parse them
+            requirement = needed(text, markers())
+            if requirement is None:
+                continue
+            key = canonicalize_name(requirement.name)
+            if dist.name not in result[key]:
+                result[key].append(dist.name)
+    return result
+
+
+def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
+    """Non-conda distributions with no conda counterpart, and development installs."""
+    dependents = _dependents(overlay)
+    findings = []
+    for layer in overlay.layers:
+        dist = layer.dist
+        if dist.editable:
+            source = dist.editable_source or "an unknown directory"
+            findings.append(
+                Finding.about(
+                    "editable",
+                    f"{dist.name} {dist.version} is a development install from {source}",
+                    "",
+                    dist=dist,
+                    layer=layer,
+                    details={"source": dist.editable_source},
+                )
+            )
+            continue
+        if layer.counterparts or layer.history is not None or _damaged(layer):
+            continue
+        needed_by = sorted(dependents.get(dist.key, []))
+        if dist.requested or not needed_by:
+            why = "installed on request"
+        else:
+            more = f" and {len(needed_by) - 3} more" if len(needed_by) > 3 else ""
+            why = f"a dependency of {', '.join(needed_by[:3])}{more}"
+        findings.append(
+            Finding.about(
+                "pip-only",
+                f"{label(dist)} is not from conda ({why}); conda does not track it",
+                "",  # nothing needs doing; `conda install` over it would clobber pip's files
+                dist=dist,
+                layer=layer,
+                details={"requested": dist.requested, "required_by": needed_by},
+            )
+        )
+    return findings
+
+
+def _damaged(layer: Layer) -> bool:
+    return layer.missing > 0 and layer.dist.kind == "dist-info"
+
+
+def dependency_broken(overlay: Overlay, fixes: FixCommands, matcher: Matcher) -> list[Finding]:
+    """Conda packages whose ``depends`` the version a live non-conda layer put there breaks."""
+    replaced = overlay.replaced
+    findings = []
+    for record in overlay.env.records:
+        if record.name in replaced:
+            continue
+        for entry in record.depends:
+            name, _ = split_depends(entry)
+            dist = replaced.get(name)
+            if dist is None or matcher(entry, dist.version) is not False:
+                continue
+            findings.append(
+                Finding.about(
+                    "conda-dependency-broken",
+                    f"conda's {record.name} {record.version} requires {entry!s} but "
+                    f"{label(dist)} is installed in its place",
+                    fixes.repair(),
+                    dist=dist,
+                    record=record,
+                    location=None,  # the finding is about the conda package, not this copy
+                    details={"requirement": entry},
+                )
+            )
+    return findings

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from conda_pipguard.core.disk.history import HistoryDist, parse_history, read_history, spec_name
+
+HISTORY = """\
+==> 2024-05-01 10:00:00 <==
+# cmd: conda create -n demo python numpy scipy
+# conda version: 25.5.1
++conda-forge::numpy-1.26.4-py311h0_0
++conda-forge::python-3.11.7-h0_0
++https://conda.anaconda.org/conda-forge/linux-64::scipy-1.11.4-py311h0_0
+# update specs: ['python', 'numpy', "scipy[version='>=1.11']"]
+==> 2024-05-02 10:00:00 <==
+# cmd: conda remove -n demo scipy
+-https://conda.anaconda.org/conda-forge/linux-64::scipy-1.11.4-py311h0_0
+# remove specs: ["scipy"]
+==> 2024-05-03 10:00:00 <==
+# cmd: conda update numpy
+-conda-forge::numpy-1.26.4-py311h0_0
++conda-forge::numpy-1.26.5-py311h0_0
+# update specs: ["numpy>=1.26.5"]
+"""
+
+
+def test_replay_gives_what_conda_believes_is_linked():
+    history = parse_history(HISTORY)
+    current = history.current()
+    assert sorted(current) == ["numpy", "python"]
+    assert current["numpy"] == HistoryDist("conda-forge", "numpy", "1.26.5", "py311h0_0")
+    assert history.revisions[0].cmd == "conda create -n demo python numpy scipy"
+    assert history.problems == ()
+
+
+def test_url_channels_keep_their_colons():
+    dist = HistoryDist.parse(
+        "https://conda.anaconda.org/conda-forge/linux-64::scipy-1.11.4-py311h0_0"
+    )
+    assert dist is not None
+    assert dist.channel == "https://conda.anaconda.org/conda-forge/linux-64"
+    assert dist.dist_str == "scipy-1.11.4-py311h0_0"
+
+
+def test_requested_specs_follow_updates_and_removals():
+    specs = parse_history(HISTORY).requested_specs()
+    assert specs == {"python": "python", "numpy": "numpy>=1.26.5"}
+
+
+def test_old_unsigned_lines_and_garbage():
+    history = parse_history("==> 2015 <==\nnumpy-1.9.0-py27_0\nthis is not a package\n")
+    assert history.current()["numpy"].version == "1.9.0"
+    assert len(history.problems) == 1
+    assert "line 3" in history.problems[0]
+
+
+def test_spec_name():
+    assert spec_name("conda-forge::numpy>=1.2") == "numpy"
+    assert spec_name("python_abi 3.11.* *_cp311") == "python_abi"
+    assert spec_name("  ") is None
+
+
+def test_absent_and_unreadable_history(tmp_path):
+    (tmp_path / "conda-meta").mkdir()
+    assert read_history(tmp_path).revisions == ()
+    (tmp_path / "conda-meta" / "history").mkdir()  # a directory cannot be read as a file
+    history = read_history(tmp_path)
+    assert history.revisions == ()
+    assert "cannot be read" in history.problems[0]

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from conda_pipguard.core.rules.versionspec import match_depends, match_version, split_depends
+
+
+@pytest.mark.parametrize(
+    ("spec", "version", "expected"),
+    [
+        (">=1.23,<2", "1.26.4", True),
+        (">=1.23,<2", "2.1.0", False),
+        (">=1.23.5,<2.0a0", "2.0.0rc1", False),
+        ("<2.0a0", "1.26.4", True),
+        ("1.26.*", "1.26.4", True),
+        ("1.26.*", "1.27.0", False),
+        ("=1.26", "1.26.4", True),
+        ("1.26", "1.26.0", True),
+        ("1.26", "1.26.4", False),
+        ("==2.1.0", "2.1.0", True),
+        ("!=2.1.0", "2.1.0", False),
+        ("~=1.2.3", "1.2.9", True),
+        ("~=1.2.3", "1.3.0", False),
+        ("<1.0|>=2", "2.1", True),
+        ("<1.0|>=2", "1.5", False),
+        (">=1,<2|>=3", "3.1", True),
+        ("*", "9", True),
+    ],
+)
+def test_subset_of_conda_version_specs(spec, version, expected):
+    assert match_version(spec, version) is expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [
+        ("^1\\.2.*$", "1.2.0"),
+        (">=1.0", "not-a-version"),
+        ("(>=1,<2)|>3", "1.5"),
+        (">=1.2.3_1", "1"),
+    ],
+)
+def test_unsupported_syntax_is_not_evaluated(spec, version):
+    assert match_version(spec, version) is None
+
+
+def test_depends_entries():
+    assert split_depends("numpy >=1.23,<2 *_cp311") == ("numpy", ">=1.23,<2")
+    assert split_depends("conda-forge::numpy") == ("numpy", "")
+    assert match_depends("numpy", "2.1.0") is True
+    assert match_depends("numpy >=1.23,<2.0a0 py311*", "2.1.0") is False
