@@ -17,7 +17,8 @@ from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import NotACondaEnvironment
-from ..core.rules.findings import Severity, sort_findings
+from ..core.rules.findings import sort_findings
+from ..core.rules.kinds import Severity
 from ..core.rules.versionspec import Matcher
 
 

@@ -7,7 +7,7 @@ import sys
 
 from ..core.diagnosis import diagnose
 from ..core.report import use_colour
-from ..core.rules.findings import Severity
+from ..core.rules.kinds import Severity
 from .fleet import (
     EnvReport,
     Options,

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
-from .rules.findings import Severity, count_of
+from .rules.findings import count_of
+from .rules.kinds import Severity
 
 _COLOURS = {
     Severity.ERROR: "31",

@@ -15,7 +15,8 @@ from typing import Any
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.repair.build import RepairError, build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
-from ..core.rules.findings import Severity, count_of
+from ..core.rules.findings import count_of
+from ..core.rules.kinds import Severity
 from .matcher import conda_matcher
 
 NAME = "pipguard"

@@ -20,8 +20,13 @@ from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.history import Revision
 from ..disk.names import canonicalize_name
-from ..rules.findings import Finding, Severity
+from ..rules.findings import Finding
+from ..rules.kinds import Severity
+from ..rules.kinds import Timeline as Told
 from .provenance import Stamp, describe_source, format_time, parse_history_time
+
+#: How findings that replaced or overwrote a conda package are told.
+_REPLACING = (Told.REPLACED, Told.OVERWROTE)
 
 #: Distributions one installer wrote at most this many seconds apart are one event.
 GROUP_WINDOW = 10.0
@@ -187,9 +192,10 @@ def _effects(findings: Sequence[Finding]) -> tuple[Effect, ...]:
     effects: list[Effect] = []
     broke: list[Finding] = []
     for finding in findings:
-        if finding.kind == "conda-dependency-broken":
+        told = finding.row.timeline
+        if told is Told.BROKE:
             broke.append(finding)
-        elif finding.kind in ("shadowed", "clobbered"):
+        elif told in _REPLACING:
             effects.append(Effect(finding.kind, finding.level, _replace_text(finding)))
         else:
             effects.append(Effect(finding.kind, finding.level, finding.message))
@@ -201,7 +207,7 @@ def _effects(findings: Sequence[Finding]) -> tuple[Effect, ...]:
         worst = max(f.level for f in broke)
         effects.append(
             Effect(
-                "conda-dependency-broken",
+                broke[0].kind,
                 worst,
                 f"broke conda's {names}" + (f" (need {needs})" if needs else ""),
             )
@@ -221,7 +227,7 @@ def _linked_over(findings: Sequence[Finding]) -> tuple[Effect, ...]:
         needs = "; ".join(dict.fromkeys(str(f.details.get("requirement", "")) for f in group))
         effects.append(
             Effect(
-                "conda-dependency-broken",
+                group[0].kind,
                 max(f.level for f in group),
                 f"linked conda's {names} over {name} {version} ({installer}), "
                 f"which does not fit (need {needs})",
@@ -232,7 +238,7 @@ def _linked_over(findings: Sequence[Finding]) -> tuple[Effect, ...]:
 
 def _replace_text(finding: Finding) -> str:
     conda = f"conda's {finding.conda_package} {finding.conda_version}"
-    if finding.kind == "clobbered":
+    if finding.row.timeline is Told.OVERWROTE:
         count = finding.paths.overwritten if finding.paths else "some"
         return f"overwrote {count} files of {conda}"
     verb = "reinstalled over" if finding.version == finding.conda_version else "replaced"
@@ -293,7 +299,7 @@ def _install_event(
         )
     effects = _effects(findings)
     replaced = [
-        f.conda_package for f in findings if f.kind in ("shadowed", "clobbered") and f.conda_package
+        f.conda_package for f in findings if f.row.timeline in _REPLACING and f.conda_package
     ]
     short = (
         f"{installer} replaced {', '.join(dict.fromkeys(replaced))}"
@@ -323,7 +329,7 @@ def _findings_of(dist: Distribution, findings: Sequence[Finding]) -> list[Findin
             finding.distribution is not None
             and canonicalize_name(finding.distribution) == key
             and finding.version == dist.version
-            and (finding.location is None or finding.kind == "conda-dependency-broken")
+            and (finding.location is None or finding.row.timeline is Told.BROKE)
         )
     ]
 
@@ -359,7 +365,7 @@ def build_timeline(
         mine = [f for f in mine if id(f) not in used]
         used.update(id(f) for f in mine)
         times = [t for d in group if (t := stamps[d.path].when) is not None]
-        for finding in [f for f in mine if f.kind == "conda-dependency-broken"]:
+        for finding in [f for f in mine if f.row.timeline is Told.BROKE]:
             # a dependent conda linked *after* this install was broken by that conda command
             index = linked_at.get(finding.conda_package or "")
             when = conda_events[index].when if index is not None else None

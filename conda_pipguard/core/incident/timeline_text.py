@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rules.findings import Severity
+from ..rules.kinds import Severity
 from .timeline import Effect, Event, Timeline, format_time
 
 _MARKS = {Severity.ERROR: "!", Severity.WARNING: "~", Severity.INFO: " "}

@@ -22,11 +22,10 @@ from typing import Any
 
 from ..disk.environment import Environment
 from ..disk.records import CondaRecord
-from ..rules.findings import Finding, Severity
+from ..rules.findings import Finding
+from ..rules.kinds import Severity, Verify
 from ..rules.versionspec import split_depends
 
-#: Findings whose conda package (and that package's conda dependents) are worth importing.
-_REPLACING = ("shadowed", "clobbered", "altered", "stale-metadata", "incomplete")
 #: At most this many top-level modules are imported per package.
 MAX_MODULES = 8
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -136,10 +135,11 @@ def involved_records(env: Environment, findings: Iterable[Finding]) -> list[Cond
     named: list[str] = []
     replaced: set[str] = set()
     for finding in findings:
-        if finding.level < Severity.WARNING or not finding.conda_package:
+        verify = finding.row.verify
+        if finding.level < Severity.WARNING or not finding.conda_package or verify is Verify.NONE:
             continue
         named.append(finding.conda_package)
-        if finding.kind in _REPLACING:
+        if verify is Verify.DEPENDENTS:
             replaced.add(finding.conda_package)
     for record in env.records:
         if any(split_depends(entry)[0] in replaced for entry in record.depends):

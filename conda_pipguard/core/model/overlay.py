@@ -74,6 +74,11 @@ class Layer:
         """Its content (not conda's) is what imports."""
         return not self.stale
 
+    @property
+    def replaces_conda(self) -> bool:
+        """It is another copy of a conda package's own project (by its record, or history's)."""
+        return bool(self.counterparts) or self.history is not None
+
 
 @dataclass(frozen=True)
 class Overlay:

@@ -27,6 +27,7 @@ from ..errors import PipguardError
 from ..model.ledger import Ledger
 from ..model.ownership import BYTECODE
 from ..rules.findings import Finding
+from ..rules.kinds import Repair
 from .channels import KNOWN_SUBDIRS, channel_name
 from .plan import Reinstall, Removal, RepairPlan, Suggestion
 from .steps import CondaLauncher, Step, conda_steps, remove_files_step
@@ -45,16 +46,18 @@ __all__ = [
     "render_plan",
 ]
 
-#: Kinds fixed by the plan's actions, and kinds the plan never touches.
-_ACTED_ON = ("shadowed", "clobbered", "duplicate", "altered", "missing-files", "stale-metadata")
-_LEFT_ALONE = ("pip-only", "editable")
-
 #: Marker states meaning a PEP 668 ``EXTERNALLY-MANAGED`` file is present (see marker.py).
 _HARD_MARKER_STATES = ("pipguard", "foreign")
 
 
 class RepairError(PipguardError):
     """The repair cannot start or cannot go on; the message says what was (not) changed."""
+
+
+def _pip_only(finding: Finding) -> bool:
+    """Whether the distribution a finding names is of a project no conda package provides."""
+    layer = finding.layer
+    return layer is None or not layer.replaces_conda
 
 
 @dataclass
@@ -102,7 +105,7 @@ class _Builder:
         paths = [e.path for e in dist.files or () if not e.path.startswith(f"{dist.path}/")]
         return (*(p for p in paths if ledger.exists(p)), dist.path)
 
-    def add_repair(self, finding: Finding, shadowing: set[str], has_pip: bool) -> None:
+    def add_repair(self, finding: Finding, has_pip: bool) -> None:
         dist = finding.dist
         if dist is not None and dist.editable:
             message = f"{finding.message} (a development install: left alone)"
@@ -126,7 +129,7 @@ class _Builder:
             if has_pip
             else 1,
             restores=tuple(dict.fromkeys(restores)),
-            pip_only=dist.path not in shadowing,
+            pip_only=_pip_only(finding),
             method="pip" if has_pip else "files",
             paths=() if has_pip else self.files_of(dist),
         )
@@ -162,34 +165,36 @@ class _Builder:
 
     def build(self) -> None:
         findings = self.diagnosis.analysis.findings
-        shadowing = {f.location or "" for f in findings if f.kind == "shadowed"}
         has_pip = self.env.python is not None and any(
             d.key == "pip" and d.path not in self.removals for d in self.env.distributions
         )
+        # actions first: what the others follow from (FOLLOWS, LEAVE) depends on the removals
         for finding in findings:
-            if finding.kind in ("shadowed", "clobbered"):
-                self.add_repair(finding, shadowing, has_pip)
-            elif finding.kind in ("altered", "missing-files"):
+            repair = finding.row.repair
+            if repair is Repair.REPLACE:
+                self.add_repair(finding, has_pip)
+            elif repair is Repair.REINSTALL:
                 target = self.target(finding)
                 if target is None:
                     self.suggestions.append(Suggestion(finding.kind, finding.message, ""))
                 else:
                     self.add_reinstall(target)
-            elif finding.kind == "stale-metadata":
+            elif repair is Repair.CLEAR:
                 self.add_stale(finding)
         for finding in findings:
-            if finding.kind in ("duplicate", "conda-dependency-broken"):
+            repair = finding.row.repair
+            if repair is Repair.FOLLOWS:
                 if self.removes(finding.distribution):
                     self.resolved.append(finding.message)
                 else:
                     self.suggestions.append(Suggestion(finding.kind, finding.message, ""))
-            elif finding.kind in _LEFT_ALONE:
+            elif repair is Repair.LEAVE:
                 if finding.location in self.removals:
                     continue  # a pip-only project that overwrote conda's files: removed above
                 label = finding.distribution or finding.location or "?"
                 version = f" {finding.version}" if finding.version else ""
                 self.untouched.append(f"{label}{version} ({finding.kind})")
-            elif finding.kind not in _ACTED_ON and finding.fix:
+            elif repair is Repair.SUGGEST and finding.fix:
                 self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
 
 

@@ -22,6 +22,7 @@ from ..diagnosis import Diagnosis
 from ..disk.history import History, spec_name
 from ..locks.softfiles import without_lock_vars
 from ..rules.findings import Finding
+from ..rules.kinds import Export as Role
 from .build import channel_name
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.=<>!~*,+\-/:@\[\] ]*")
@@ -166,10 +167,79 @@ def requested_specs(history: History) -> dict[str, str]:
     return specs
 
 
-def _pip_wanted(finding: Finding, all_pip: bool) -> bool:
-    if all_pip:
-        return True
-    return bool(finding.details.get("requested")) or not finding.details.get("required_by")
+@dataclass
+class _Parts:
+    """What the findings add to an export, filled by one handler per :class:`Role`."""
+
+    all_pip: bool
+    pip: list[str] = field(default_factory=list)
+    pip_comments: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _pip(finding: Finding, parts: _Parts) -> None:
+    wanted = bool(finding.details.get("requested")) or not finding.details.get("required_by")
+    if parts.all_pip or wanted:
+        name, version = finding.distribution or "", finding.version or ""
+        parts.pip.append(f"{name}=={version}" if version else name)
+
+
+def _editable(finding: Finding, parts: _Parts) -> None:
+    source = finding.details.get("source") or finding.location or "an unknown directory"
+    if not finding.distribution:
+        parts.pip_comments.append(f"conda develop: {source}")
+        return
+    parts.pip_comments.append(
+        f"editable: {finding.distribution} {finding.version or ''} from {source} "
+        f"(pip install -e {source})"
+    )
+    parts.notes.append(
+        f"{finding.distribution} is a development install from {source}: exported as a comment"
+    )
+
+
+def _conda_wins(finding: Finding, parts: _Parts) -> None:
+    parts.notes.append(
+        f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) "
+        f"is not exported: {finding.conda_package} belongs to conda, and the "
+        f"recreated environment gets conda's {finding.conda_package} {finding.conda_version}"
+    )
+
+
+def _stale(finding: Finding, parts: _Parts) -> None:
+    parts.notes.append(
+        f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) "
+        f"is not exported: its metadata is stale, conda's {finding.conda_package} "
+        f"{finding.conda_version} is what is on disk"
+    )
+
+
+def _complete(finding: Finding, parts: _Parts) -> None:
+    if finding.layer is not None and finding.layer.replaces_conda:
+        return  # conda's package comes back instead (see _conda_wins)
+    parts.pip.append(f"{finding.distribution}=={finding.version}")
+    parts.notes.append(
+        f"{finding.distribution} {finding.version} has files missing here; the "
+        "recreated environment gets a complete copy"
+    )
+
+
+def _overwrites(finding: Finding, parts: _Parts) -> None:
+    parts.notes.append(
+        f"{finding.distribution} {finding.version} overwrote files of conda's "
+        f"{finding.conda_package}; installing it again will overwrite them again"
+    )
+
+
+#: How each :class:`Role` adds a finding to the export.
+_HANDLERS = {
+    Role.PIP: _pip,
+    Role.EDITABLE: _editable,
+    Role.CONDA_WINS: _conda_wins,
+    Role.STALE: _stale,
+    Role.COMPLETE: _complete,
+    Role.OVERWRITES: _overwrites,
+}
 
 
 def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = False) -> Export:
@@ -182,8 +252,9 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
     """
     env = diagnosis.env
     findings = diagnosis.analysis.findings
-    gone = [f.history_dist for f in findings if f.kind == "shadowed" and f.history_dist]
-    notes: list[str] = []
+    gone = [f.history_dist for f in findings if f.history_dist and f.row.export is Role.CONDA_WINS]
+    parts = _Parts(all_pip)
+    notes = parts.notes
     header = [f"exported by `conda pipguard export` from {env.display_name}"]
     requested = requested_specs(env.history)
     if pinned or not requested:
@@ -199,50 +270,11 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
         dependencies = sorted(requested.values(), key=lambda spec: spec_name(spec) or spec)
         header.append("conda packages: the specs requested in conda-meta/history")
 
-    pip: list[str] = []
-    pip_comments: list[str] = []
-    shadowing = {f.location for f in findings if f.kind == "shadowed"}
     for finding in findings:
-        if finding.kind == "pip-only" and _pip_wanted(finding, all_pip):
-            name, version = finding.distribution or "", finding.version or ""
-            pip.append(f"{name}=={version}" if version else name)
-        elif finding.kind == "editable":
-            source = finding.details.get("source") or finding.location or "an unknown directory"
-            if finding.distribution:
-                pip_comments.append(
-                    f"editable: {finding.distribution} {finding.version or ''} from {source} "
-                    f"(pip install -e {source})"
-                )
-                notes.append(
-                    f"{finding.distribution} is a development install from {source}: "
-                    "exported as a comment"
-                )
-            else:
-                pip_comments.append(f"conda develop: {source}")
-        elif finding.kind == "shadowed":
-            notes.append(
-                f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) "
-                f"is not exported: {finding.conda_package} belongs to conda, and the "
-                f"recreated environment gets conda's {finding.conda_package} "
-                f"{finding.conda_version}"
-            )
-        elif finding.kind == "stale-metadata":
-            notes.append(
-                f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) "
-                f"is not exported: its metadata is stale, conda's {finding.conda_package} "
-                f"{finding.conda_version} is what is on disk"
-            )
-        elif finding.kind == "incomplete" and finding.location not in shadowing:
-            pip.append(f"{finding.distribution}=={finding.version}")
-            notes.append(
-                f"{finding.distribution} {finding.version} has files missing here; the "
-                "recreated environment gets a complete copy"
-            )
-        elif finding.kind == "clobbered":
-            notes.append(
-                f"{finding.distribution} {finding.version} overwrote files of conda's "
-                f"{finding.conda_package}; installing it again will overwrite them again"
-            )
+        handler = _HANDLERS.get(finding.row.export)
+        if handler is not None:
+            handler(finding, parts)
+    pip = parts.pip
     if pip and not any(spec_name(dep) == "pip" for dep in dependencies):
         record = env.records_by_name.get("pip")
         dependencies.append(f"pip={record.version}={record.build}" if record and pinned else "pip")
@@ -258,7 +290,7 @@ def export_spec(diagnosis: Diagnosis, *, pinned: bool = False, all_pip: bool = F
         channels=channels,
         dependencies=tuple(dependencies),
         pip=tuple(pip),
-        pip_comments=tuple(pip_comments),
+        pip_comments=tuple(parts.pip_comments),
         header=tuple(header),
         variables=without_lock_vars(env.prefix, env.env_vars),
     )

@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .kinds import KINDS, ORDER, Kind, Severity
 
 if TYPE_CHECKING:
     from ..disk.distributions import Distribution
     from ..disk.history import HistoryDist
     from ..disk.records import CondaRecord
     from ..model.overlay import Layer
-
-
-class Severity(enum.IntEnum):
-    """How bad a finding is; ordered so that ``max()`` gives the worst."""
-
-    INFO = 1
-    WARNING = 2
-    ERROR = 3
-
-    def __str__(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        """``info``/``warning``/``error`` to a severity."""
-        return cls[text.upper()]
-
-
-#: Each kind and its severity (DESIGN.md's table). ``shadowed`` of pip itself is a warning.
-KINDS: dict[str, Severity] = {
-    "shadowed": Severity.ERROR,
-    "clobbered": Severity.ERROR,
-    "altered": Severity.ERROR,
-    "incomplete": Severity.ERROR,
-    "conda-dependency-broken": Severity.ERROR,
-    "stale-metadata": Severity.WARNING,
-    "duplicate": Severity.WARNING,
-    "unsatisfied": Severity.WARNING,
-    "missing-files": Severity.WARNING,
-    "stranded": Severity.WARNING,
-    "user-site": Severity.WARNING,
-    "corrupt-record": Severity.WARNING,
-    "pip-only": Severity.INFO,
-    "editable": Severity.INFO,
-    "debris": Severity.INFO,
-    "import-fails": Severity.ERROR,  # status --verify only (core/verify.py)
-}
 
 
 @dataclass(frozen=True)
@@ -87,7 +51,7 @@ class Finding:
     """One thing wrong (or worth knowing) about an environment.
 
     Attributes:
-        kind: One of :data:`KINDS`.
+        kind: The name of one of :data:`~.kinds.KINDS`.
         message: One line for people.
         fix: The command (or step) that fixes it; '' when nothing needs doing.
         severity: Defaults to the kind's severity.
@@ -132,7 +96,7 @@ class Finding:
         if self.kind not in KINDS:
             raise ValueError(f"unknown finding kind {self.kind!r}")
         if self.severity is None:
-            object.__setattr__(self, "severity", KINDS[self.kind])
+            object.__setattr__(self, "severity", KINDS[self.kind].severity)
 
     @classmethod
     def about(
@@ -176,7 +140,12 @@ class Finding:
     @property
     def level(self) -> Severity:
         """The severity, never None."""
-        return self.severity or KINDS[self.kind]
+        return self.severity or KINDS[self.kind].severity
+
+    @property
+    def row(self) -> Kind:
+        """The kind's row of the registry: how repair, export, verify and history treat it."""
+        return KINDS[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as the JSON contract spells it."""
@@ -217,7 +186,7 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Worst first, then by kind and distribution, for stable output."""
     return sorted(
         findings,
-        key=lambda f: (-f.level, list(KINDS).index(f.kind), f.distribution or "", f.location or ""),
+        key=lambda f: (-f.level, ORDER[f.kind], f.distribution or "", f.location or ""),
     )
 
 

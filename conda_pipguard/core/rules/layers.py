@@ -13,8 +13,9 @@ from ..disk.names import canonicalize_name
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
 from ..model.ownership import BYTECODE, label
-from .findings import Finding, PathCounts, Severity, count_of
+from .findings import Finding, PathCounts, count_of
 from .fixes import FixCommands
+from .kinds import Severity
 from .requirements import needed, requirement_key
 from .versionspec import Matcher, split_depends
 
@@ -207,7 +208,7 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 )
             )
             continue
-        if layer.counterparts or layer.history is not None or _damaged(layer):
+        if layer.replaces_conda or _damaged(layer):
             continue
         needed_by = sorted(dependents.get(dist.key, []))
         if dist.requested or not needed_by:

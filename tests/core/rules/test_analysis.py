@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.core.diagnosis import diagnose
-from conda_pipguard.core.rules.findings import Severity
+from conda_pipguard.core.rules.kinds import Severity
 from tests.conftest import NUMPY_1, NUMPY_2, OLD_PY, PY, kinds
 from tests.support.envkit import Dist, editable_project, site_packages
 
