@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.errors import PipguardError
+from ..core.errors import CannotWrite
 from .host import Host
 
 SUMMARY = "Write an environment.yml: conda's packages, and pip only for what conda lacks."
@@ -51,7 +51,7 @@ def execute(args: argparse.Namespace, host: Host) -> int:
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as err:
-            raise PipguardError(f"cannot write {path}: {err.strerror or err}") from None
+            raise CannotWrite(path, err) from None
         sys.stderr.write(f"wrote {path}\n")
     else:
         sys.stdout.write(text)

@@ -1,14 +1,23 @@
-"""conda-facing errors: ``CondaError`` subclasses, printed by conda as one line."""
+"""conda-facing errors: one ``CondaError`` base, printed by conda as one line (or one block).
+
+Each class builds its message from what happened, as conda's own errors do; the raise sites
+pass facts, not sentences.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from conda.exceptions import CondaError
 
 from ..core.errors import PipguardError
 
+#: How every refusal ends: the one way past it, for this command only.
+_GO_AHEAD = "rerun this one command with CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway"
+
 
 class CondaPipguardError(CondaError):
-    """An error of ``conda pipguard``; ``return_code`` follows the core error's exit code."""
+    """An error of conda-pipguard inside conda; ``return_code`` follows the core's exit code."""
 
     def __init__(self, message: str, return_code: int = 1) -> None:
         super().__init__(message)
@@ -20,15 +29,46 @@ class CondaPipguardError(CondaError):
         return cls(str(err), err.exit_code)
 
 
-class PipguardBlocked(CondaError):
+class PipguardBlocked(CondaPipguardError):
     """``pipguard_mode: block`` refused a transaction that would break non-conda packages.
 
-    The message lists what would break and ends with the commands that let the user go on.
+    Args:
+        impacts: What the transaction would do, one rendered line (or two) per impact.
+        target: How commands name the env (``-n NAME`` / ``-p PATH``).
     """
 
+    def __init__(self, impacts: Sequence[str], target: str) -> None:
+        lines = [
+            "conda-pipguard blocked this transaction: it would break packages pip installed "
+            "(pipguard_mode: block). Nothing was changed.",
+            *impacts,
+            f"Repair first with `conda pipguard fix {target}`, or {_GO_AHEAD}.",
+        ]
+        super().__init__("\n".join(lines))
 
-class PipguardSettingError(CondaError):
+
+class PipguardCheckFailed(CondaPipguardError):
+    """In block mode, a check that failed refuses the transaction: never fail open.
+
+    Args:
+        hook: Which of the guard's checks failed.
+        detail: The failure, in one short line.
+    """
+
+    def __init__(self, hook: str, detail: str) -> None:
+        super().__init__(
+            f"conda-pipguard refused this transaction (pipguard_mode: block): its {hook} check "
+            "failed, so what the transaction does to pip's packages is unknown. Nothing was "
+            f"changed; {_GO_AHEAD}. The error: {detail}"
+        )
+
+
+class PipguardSettingError(CondaPipguardError):
     """A ``pipguard_`` setting has a value conda-pipguard cannot act on; the command is refused.
 
-    The message is one line naming the valid values.
+    Args:
+        reason: What is wrong with it (naming the valid values).
     """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"conda-pipguard cannot run: {reason}")

@@ -53,14 +53,9 @@ def _detail(err: BaseException) -> str:
 
 
 def _refusal(hook: str, err: BaseException) -> Exception:
-    from .errors import PipguardBlocked
+    from .errors import PipguardCheckFailed
 
-    return PipguardBlocked(
-        f"conda-pipguard refused this transaction (pipguard_mode: block): its {hook} check "
-        "failed, so what the transaction does to pip's packages is unknown. Nothing was "
-        "changed; rerun with CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway. "
-        f"The error: {_detail(err)}"
-    )
+    return PipguardCheckFailed(hook, _detail(err))
 
 
 def never_break_conda(
@@ -78,11 +73,11 @@ def never_break_conda(
     def decorate(function: Callable[P, R]) -> Callable[P, R | None]:
         @functools.wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
-            from .errors import PipguardBlocked, PipguardSettingError
+            from .errors import CondaPipguardError
 
             try:
                 return function(*args, **kwargs)
-            except (PipguardBlocked, PipguardSettingError) as err:
+            except CondaPipguardError as err:
                 if fail_closed == "return":
                     return err  # type: ignore[return-value]
                 if fail_closed == "raise":

@@ -61,7 +61,7 @@ def _plugin_setting(name: str, default: object) -> object:
         return getattr(context.plugins, name, default)
     except ValidationError as err:  # conda refused the value: so do we, never "off" instead
         reason = " ".join(str(err).split())
-        raise PipguardSettingError(f"conda-pipguard cannot run: {reason}") from None
+        raise PipguardSettingError(reason) from None
 
 
 def mode() -> str:
@@ -74,9 +74,7 @@ def mode() -> str:
     if value not in MODES:
         from .errors import PipguardSettingError
 
-        raise PipguardSettingError(
-            f"conda-pipguard cannot run: pipguard_mode is {value!r}; use one of: {', '.join(MODES)}"
-        )
+        raise PipguardSettingError(f"pipguard_mode is {value!r}; use one of: {', '.join(MODES)}")
     return value
 
 

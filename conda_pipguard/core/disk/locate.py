@@ -67,6 +67,4 @@ def prefix_of_name(name: str, environ: Mapping[str, str] | None = None) -> Path:
     for prefix in known_prefixes(environ):
         if prefix.name == name:
             return prefix
-    raise EnvironmentNotFound(
-        f"no environment named {name!r} is known; give its path with -p PREFIX"
-    )
+    raise EnvironmentNotFound(name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .results import LockError
+from ..errors import CannotLock, LockError
 
 #: Where ``conda env config vars`` keeps the env's variables.
 ENV_STATE = "conda-meta/state"
@@ -35,10 +35,11 @@ def load_state(data: bytes | None, path: Path) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError, RecursionError):
         state = None
     if not isinstance(state, dict) or not isinstance(state.get("env_vars", {}), dict):
-        raise LockError(
-            f"cannot set PIP_CONSTRAINT/UV_CONSTRAINT in {path}: it is not what "
-            "`conda env config vars` writes; fix or remove it, then run "
-            "`conda pipguard mark --soft` again"
+        raise CannotLock(
+            "set PIP_CONSTRAINT/UV_CONSTRAINT in",
+            path,
+            "it is not what `conda env config vars` writes",
+            "fix or remove it, then run `conda pipguard mark --soft` again",
         )
     return state
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import CannotLock
 from .pipconfig import option_name
-from .results import LockError
 
 #: First words of the comment lines we add to pip.conf.
 COMMENT = "# conda-pipguard soft lock"
@@ -72,9 +72,11 @@ def parse(text: str, path: Path) -> configparser.RawConfigParser:
         parser.read_string(text, source=str(path))
     except configparser.Error as err:
         first_line = str(err).splitlines()[0]
-        raise LockError(
-            f"cannot add the soft lock to {path}: pip cannot read it either ({first_line}); "
-            "fix or remove it, then run `conda pipguard mark --soft` again"
+        raise CannotLock(
+            "add the soft lock to",
+            path,
+            f"pip cannot read it either ({first_line})",
+            "fix or remove it, then run `conda pipguard mark --soft` again",
         ) from None
     return parser
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..disk.places import MARKER_NAME
 from ..disk.python import PythonLayout
+from ..errors import LinkRefused, LockError, NotARegularFile
 from .pipconfig import PipConfigFiles, break_system_packages, is_true
-from .results import LockAction, LockError, LockStatus
+from .results import LockAction, LockStatus
 from .writer import atomic_write, env_lock, inside, read_head, status_of, write_error
 
 if TYPE_CHECKING:
@@ -64,24 +65,20 @@ def is_ours(text: str) -> bool:
     return text.startswith(STAMP)
 
 
-class _Symlink(LockError):
-    """A symbolic link sits at the marker path."""
-
-
 def _read(path: Path) -> str | None:
     """The marker's text; None when absent.
 
     Raises:
-        _Symlink: A symbolic link is at *path* (it is never followed).
+        LinkRefused: A symbolic link is at *path* (it is never followed).
         LockError: The file cannot be read.
     """
     info = status_of(path)
     if info is None:
         return None
     if stat.S_ISLNK(info.st_mode):
-        raise _Symlink(f"{path} is a symbolic link; conda-pipguard does not follow it")
+        raise LinkRefused(path)
     if not stat.S_ISREG(info.st_mode):
-        raise LockError(f"{path} is not a regular file")
+        raise NotARegularFile(path)
     data = read_head(path, _MAX_MARKER)
     return None if data is None else data.decode("utf-8", errors="replace")
 
@@ -198,7 +195,7 @@ def write_marker(
 def _write_marker(prefix: Path, rel: str, path: Path, target: str, dry_run: bool) -> LockAction:
     try:
         existing = _read(path)
-    except _Symlink:
+    except LinkRefused:
         return LockAction(
             str(prefix), rel, "skipped", "foreign: a symbolic link is there; it is not followed"
         )
@@ -258,7 +255,7 @@ def _remove_marker(
 ) -> LockAction:
     try:
         existing = _read(path)
-    except _Symlink:
+    except LinkRefused:
         existing = ""  # foreign
     if existing is None:
         return LockAction(str(prefix), rel, "unchanged", "no marker")

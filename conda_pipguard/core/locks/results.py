@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PipguardError
-
 if TYPE_CHECKING:
     from .softstatus import SoftLockStatus
-
-
-class LockError(PipguardError):
-    """A lock cannot be written or removed (read-only env, symlink, outside the prefix)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import CannotLock
 from .condavars import (
     ENV_STATE,
     ENV_VAR_NAMES,
@@ -34,7 +35,7 @@ from .condavars import (
 from .inifile import add_constraint
 from .pins import Pin, parse_pins, pins_delta, pins_for, render_constraints
 from .pipconfig import PipConfig, PipConfigFiles, config_basename
-from .results import LockAction, LockError
+from .results import LockAction
 from .softfiles import (
     CONSTRAINTS,
     ENV_STATE_BACKUP,
@@ -80,7 +81,7 @@ def _plan_pip_conf(
     try:
         text = current.decode("utf-8") if current is not None else None
     except UnicodeDecodeError:
-        raise LockError(f"cannot add the soft lock to {path}: it is not UTF-8 text") from None
+        raise CannotLock("add the soft lock to", path, "it is not UTF-8 text") from None
     entry = entry or {}
     pristine = current is not None and sha256(current) == entry.get("written_sha256")
     backup = read_bytes(inside(prefix, PIP_CONF_BACKUP)) if entry.get("existed") else None

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..disk.places import STATE_DIR, config_basename
+from ..errors import LockError
 from .inifile import effective_constraints, remove_constraint
-from .results import LockError
 from .writer import inside, read_bytes
 
 #: The constraints file, prefix-relative (its path shows in ``pip config list``).

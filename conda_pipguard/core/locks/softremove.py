@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..errors import CannotLock
 from .condavars import ENV_STATE, trim_constraint_vars
 from .inifile import remove_constraint
 from .pipconfig import config_basename
-from .results import LockAction, LockError
+from .results import LockAction
 from .softfiles import (
     CONSTRAINTS,
     ENV_STATE_BACKUP,
@@ -50,9 +51,11 @@ def _restore_or_trim(
         if entry.get("existed"):
             original = read_bytes(inside(prefix, backup_rel))
             if original is None:
-                raise LockError(
-                    f"cannot restore {path}: its copy {prefix / backup_rel} is gone; "
-                    "remove the conda-pipguard lines from it by hand"
+                raise CannotLock(
+                    "restore",
+                    path,
+                    f"its copy {prefix / backup_rel} is gone",
+                    "remove the conda-pipguard lines from it by hand",
                 )
             changes.append(Change(rel, original, mode))
         else:

@@ -20,10 +20,10 @@ from urllib.parse import urlparse
 
 from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
+from ..errors import LockError
 from .condavars import ENV_VAR_NAMES
 from .pins import parse_pins
 from .pipconfig import PipConfig, PipConfigFiles, config_basename
-from .results import LockError
 from .softfiles import (
     CONSTRAINTS,
     is_soft_locked,

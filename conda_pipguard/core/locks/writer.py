@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import LockError
+from ..errors import CannotLock, LinkRefused, LockError, NotARegularFile, OutsidePrefix
 
 #: The directory whose lock serialises the lock changes of an env.
 LOCK_DIR = "conda-meta"
@@ -56,10 +56,7 @@ def inside(prefix: Path, rel: str) -> Path:
     while not os.path.lexists(parent) and parent != parent.parent and parent != Path(prefix):
         parent = parent.parent
     if ".." in Path(rel).parts or not is_inside(prefix, parent):
-        raise LockError(
-            f"{path.parent} resolves outside {prefix}; conda-pipguard never writes or deletes "
-            "outside the environment"
-        )
+        raise OutsidePrefix(path, prefix)
     return path
 
 
@@ -74,7 +71,7 @@ def status_of(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
+        raise CannotLock("read", path, err) from None
 
 
 def read_head(path: Path, size: int) -> bytes | None:
@@ -89,7 +86,7 @@ def read_head(path: Path, size: int) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise LockError(f"cannot read {path}: {err.strerror or err}") from None
+        raise CannotLock("read", path, err) from None
 
 
 def read_bytes(path: Path, *, cap: int = 16 << 20) -> bytes | None:
@@ -103,12 +100,9 @@ def read_bytes(path: Path, *, cap: int = 16 << 20) -> bytes | None:
     if info is None:
         return None
     if stat.S_ISLNK(info.st_mode):
-        raise LockError(
-            f"{path} is a symbolic link; conda-pipguard does not edit through it. "
-            "Replace it with a copy of the file, then run the command again"
-        )
+        raise LinkRefused(path, "Replace it with a copy of the file, then run the command again")
     if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-        raise LockError(f"{path} is not a regular file of reasonable size; remove it by hand")
+        raise NotARegularFile(path)
     data = read_head(path, cap + 1)
     return None if data is None else data[:cap]
 
@@ -160,11 +154,9 @@ def _sync_dir(directory: Path) -> None:
 def write_error(path: Path, err: OSError, fix: str) -> LockError:
     """A one-line error for a failed write or removal of *path*, ending with *fix*."""
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return LockError(
-            f"cannot change {path}: the environment is read-only for you "
-            f"({err.strerror or err}); {fix}"
-        )
-    return LockError(f"cannot change {path}: {err.strerror or err}")
+        why = f"the environment is read-only for you ({err.strerror or err})"
+        return CannotLock("change", path, why, fix)
+    return CannotLock("change", path, err)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pytest
 
 from conda_pipguard.core.disk.environment import load_environment
 from conda_pipguard.core.disk.python import PythonLayout
+from conda_pipguard.core.errors import LockError
 from conda_pipguard.core.locks.marker import (
     MARKER_NAME,
     remove_marker,
@@ -22,7 +23,6 @@ from conda_pipguard.core.locks.marker import (
     sync_hard_marker,
     write_marker,
 )
-from conda_pipguard.core.locks.results import LockError
 from conda_pipguard.core.locks.soft import write_soft_lock
 from conda_pipguard.core.locks.softfiles import LEDGER, STATE_DIR
 from conda_pipguard.core.locks.softremove import remove_soft_lock

@@ -19,6 +19,7 @@ import pytest
 
 from conda_pipguard.core.disk.environment import load_environment, read_env_vars
 from conda_pipguard.core.disk.python import PythonLayout
+from conda_pipguard.core.errors import LockError
 from conda_pipguard.core.locks.marker import (
     MARKER_NAME,
     bypasses,
@@ -30,7 +31,6 @@ from conda_pipguard.core.locks.marker import (
     sync_hard_marker,
     write_marker,
 )
-from conda_pipguard.core.locks.results import LockError
 from tests.conftest import OLD_PY
 from tests.support.envkit import isolated_env
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.core.disk.environment import load_environment, read_env_vars
+from conda_pipguard.core.errors import LockError
 from conda_pipguard.core.locks.inifile import (
     add_constraint,
     effective_constraints,
@@ -20,7 +21,6 @@ from conda_pipguard.core.locks.inifile import (
 )
 from conda_pipguard.core.locks.pins import parse_pins, pins_for
 from conda_pipguard.core.locks.pipconfig import PipConfigFiles
-from conda_pipguard.core.locks.results import LockError
 from conda_pipguard.core.locks.soft import (
     CONSTRAINTS,
     LEDGER,
