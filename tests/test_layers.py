@@ -1,4 +1,5 @@
-"""The layers hold: every module imports alone, and only ``guard/`` (and the plugin) reach conda.
+"""The layers hold: every module imports alone, only ``guard/`` (and the plugin) reach conda, and
+no import circle exists.
 
 ``core/`` and ``cli/`` are imported in a fresh, isolated interpreter in which ``import conda``
 fails, as on a machine where the standalone ``conda-pipguard`` runs without conda. The host seam
@@ -129,3 +130,43 @@ def test_guard_takes_only_the_seam_from_cli():
         if name.startswith("conda_pipguard.cli") and name not in CLI_SEAM
     }
     assert offending == {}
+
+
+def _imports_of(name: str, path: Path, modules: set[str]) -> set[str]:
+    """The package's modules that *name* imports, at any depth of its code (lazy ones too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                found.add(full if full in modules else base)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return (found & modules) - {name}
+
+
+def test_no_import_circle():
+    """No module reaches itself through imports, lazy and type-only ones included."""
+    paths = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {name: _imports_of(name, path, set(paths)) for name, path in paths.items()}
+    circles = []
+    for start in graph:
+        seen, todo = set(), [(start, (start,))]
+        while todo:
+            name, route = todo.pop()
+            for nxt in graph[name]:
+                if nxt == start:
+                    circles.append(" -> ".join((*route, nxt)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    todo.append((nxt, (*route, nxt)))
+    assert not circles, "\n".join(sorted(circles))

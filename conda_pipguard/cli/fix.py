@@ -16,13 +16,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..core.errors import PipguardError
+from ..core.errors import UsageError
 from .common import Target
 from .host import Host
 
 if TYPE_CHECKING:
     from ..core.diagnosis import Diagnosis
-    from ..core.repair.build import RepairPlan
+    from ..core.repair.plan import RepairPlan
 
 SUMMARY = "Repair what pip did: remove the non-conda copies, let conda reinstall its own."
 
@@ -54,10 +54,11 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     A dry run with a plan ends as the host ends dry runs; inside conda ``--json`` means yes.
 
     Raises:
-        RepairError: The plan cannot run (no pip, conda cannot get a package); nothing changed.
+        PackagesUnavailable: conda cannot get a package; nothing changed.
+        UsageError: conda is not at hand, or --json without -y.
     """
     from ..core.diagnosis import diagnose
-    from ..core.repair.build import RepairError, render_plan
+    from ..core.repair.build import render_plan
     from ..core.repair.run import render_outcome, run_plan
     from ..core.report import use_colour
 
@@ -67,17 +68,15 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     runs = bool(plan.steps) and not flags.dry_run
     needs_conda = any(step.action in ("check", "conda-reinstall") for step in plan.steps)
     if runs and needs_conda and host.conda_launcher() is None:
-        raise PipguardError(
-            "conda-pipguard fix needs conda to reinstall packages: set CONDA_EXE to your conda "
-            "executable, or run `conda pipguard fix`"
+        raise UsageError(
+            "conda-pipguard fix needs conda to reinstall packages",
+            "set CONDA_EXE to your conda executable, or run `conda pipguard fix`",
         )
     if flags.json and runs and not flags.yes:
-        raise PipguardError("--json cannot ask for confirmation: add -y, or --dry-run")
+        raise UsageError("--json cannot ask for confirmation", "add -y, or --dry-run")
     if not flags.json:
         sys.stdout.write(render_plan(plan) + "\n")
         sys.stdout.flush()
-    if plan.blockers:
-        raise RepairError(f"cannot repair {target.prefix}: {'; '.join(plan.blockers)}")
     if not runs:
         if flags.json:
             host.print_json(

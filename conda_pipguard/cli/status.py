@@ -8,15 +8,8 @@ import sys
 from ..core.diagnosis import diagnose
 from ..core.report import use_colour
 from ..core.rules.kinds import Severity
-from .fleet import (
-    EnvReport,
-    Options,
-    default_jobs,
-    examine_all,
-    matcher_for,
-    report_of,
-    summary_table,
-)
+from .envreport import EnvReport, Options, matcher_for, report_of
+from .fleet import default_jobs, examine_all, summary_table
 from .host import Flags, Host
 
 SUMMARY = "Show which Python packages in an environment did not come from conda, and the fixes."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
@@ -70,25 +70,8 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_many_text(diagnoses: Sequence[Diagnosis], *, colour: bool = False) -> str:
-    """Several environments, then a one-line tally of verdicts."""
-    blocks = [render_text(diagnosis, colour=colour) for diagnosis in diagnoses]
-    tally: dict[str, int] = {}
-    for diagnosis in diagnoses:
-        tally[diagnosis.verdict] = tally.get(diagnosis.verdict, 0) + 1
-    summary = ", ".join(f"{count} {verdict}" for verdict, count in sorted(tally.items()))
-    return "\n\n".join([*blocks, f"{len(diagnoses)} environments: {summary or 'none'}"])
-
-
 def to_json(diagnoses: Iterable[Diagnosis], *, many: bool) -> str:
     """``status --json``: one object, or ``{"environments": [...]}`` with ``--all``."""
     objects = [diagnosis.to_dict() for diagnosis in diagnoses]
     data: dict[str, Any] = {"environments": objects} if many else objects[0]
     return json.dumps(data, indent=2, sort_keys=False)
-
-
-def worst(diagnoses: Iterable[Diagnosis]) -> Severity | None:
-    """The worst severity over all findings of *diagnoses*."""
-    return max(
-        (f.level for diagnosis in diagnoses for f in diagnosis.analysis.findings), default=None
-    )

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
-from ..core.repair.build import RepairError, build_plan, render_plan
+from ..core.errors import RepairError
+from ..core.repair.build import build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
 from ..core.rules.findings import count_of
 from ..core.rules.kinds import Severity
@@ -94,8 +95,6 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     diagnosis = _scan(prefix)
     plan = build_plan(diagnosis, conda=conda_launcher(), offline=context.offline)
     sys.stdout.write(render_plan(plan) + "\n")
-    if plan.blockers:
-        return 1
     if not plan.steps:
         return 0
     confirm("Run these commands?")

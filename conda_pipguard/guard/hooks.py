@@ -117,9 +117,9 @@ def planned(
     ]
 
 
-def render_impacts(impacts: list[Impact], *, header: str) -> list[str]:
-    """A header, then one line per impact with its fix."""
-    lines = [header]
+def render_impacts(impacts: list[Impact], *, header: str | None) -> list[str]:
+    """A header (if any), then one line per impact with its fix."""
+    lines = [header] if header else []
     for item in impacts:
         lines.append(f"  - {item.message}")
         lines.append(f"    fix: {item.fix}")
@@ -129,17 +129,7 @@ def render_impacts(impacts: list[Impact], *, header: str) -> list[str]:
 def _blocked(impacts: list[Impact], env: Environment) -> Exception:
     from .errors import PipguardBlocked
 
-    target = env.target_flag
-    lines = render_impacts(
-        impacts,
-        header="conda-pipguard blocked this transaction: it would break packages pip "
-        "installed (pipguard_mode: block). Nothing was changed.",
-    )
-    lines.append(
-        f"Repair first with `conda pipguard fix {target}`, or rerun this one command with "
-        "CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway."
-    )
-    return PipguardBlocked("\n".join(lines))
+    return PipguardBlocked(render_impacts(impacts, header=None), env.target_flag)
 
 
 @never_break_conda("post-solve")

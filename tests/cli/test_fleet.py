@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.cli import fleet
-from conda_pipguard.cli.fleet import Options, examine_all
+from conda_pipguard.cli.envreport import Options
+from conda_pipguard.cli.fleet import examine_all
 from tests.cli.conftest import run, run_json
 
 

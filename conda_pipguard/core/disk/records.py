@@ -102,9 +102,9 @@ def conda_meta_dir(prefix: Path) -> Path:
     """
     meta = prefix / "conda-meta"
     if not prefix.is_dir():
-        raise NotACondaEnvironment(f"{prefix} does not exist or is not a directory")
+        raise NotACondaEnvironment(prefix, exists=False)
     if not meta.is_dir():
-        raise NotACondaEnvironment(f"{prefix} is not a conda environment (no conda-meta directory)")
+        raise NotACondaEnvironment(prefix, exists=True)
     return meta
 
 
@@ -312,33 +312,13 @@ def _decode(meta: Path, name: str) -> Any:
         return RecordProblem(rel, f"is not valid JSON: {str(err)[:200]}")
 
 
-def load_raw_records(prefix: Path) -> tuple[dict[str, Any], list[RecordProblem]]:
-    """Decode every ``conda-meta/*.json`` record of *prefix*.
-
-    Returns:
-        The decoded records keyed by prefix-relative record path, and the records that could not
-        be decoded.
-    """
-    meta = conda_meta_dir(prefix)
-    raws: dict[str, Any] = {}
-    problems: list[RecordProblem] = []
-    for name in _json_names(meta):
-        raw = _decode(meta, name)
-        if isinstance(raw, RecordProblem):
-            problems.append(raw)
-        else:
-            raws[f"conda-meta/{name}"] = raw
-    return raws, problems
-
-
 def read_all_records(
     prefix: Path, mapper: PathMapper
 ) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
     """Decode and parse every ``conda-meta/*.json`` record of *prefix*, one at a time.
 
-    The same records and problems as :func:`load_raw_records` then :func:`read_records`, but no
-    more than one decoded record is alive at a time: the decoded JSON of an env weighs several
-    times its parsed records (a quarter of a GB at 10,000 records).
+    No more than one decoded record is alive at a time: the decoded JSON of an env weighs
+    several times its parsed records (a quarter of a GB at 10,000 records).
 
     Raises:
         NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.

@@ -23,35 +23,16 @@ from ..diagnosis import Diagnosis
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.names import canonicalize_name
-from ..errors import PipguardError
 from ..model.ledger import Ledger
 from ..model.ownership import BYTECODE
 from ..rules.findings import Finding
 from ..rules.kinds import Repair
-from .channels import KNOWN_SUBDIRS, channel_name
+from .channels import channel_name
 from .plan import Reinstall, Removal, RepairPlan, Suggestion
 from .steps import CondaLauncher, Step, conda_steps, remove_files_step
 
-__all__ = [
-    "KNOWN_SUBDIRS",
-    "CondaLauncher",
-    "Reinstall",
-    "Removal",
-    "RepairError",
-    "RepairPlan",
-    "Step",
-    "Suggestion",
-    "build_plan",
-    "channel_name",
-    "render_plan",
-]
-
 #: Marker states meaning a PEP 668 ``EXTERNALLY-MANAGED`` file is present (see marker.py).
 _HARD_MARKER_STATES = ("pipguard", "foreign")
-
-
-class RepairError(PipguardError):
-    """The repair cannot start or cannot go on; the message says what was (not) changed."""
 
 
 def _pip_only(finding: Finding) -> bool:
@@ -68,7 +49,6 @@ class _Builder:
     resolved: list[str] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
-    blockers: list[str] = field(default_factory=list)
 
     @property
     def env(self) -> Environment:
@@ -260,7 +240,7 @@ def build_plan(
         python: The interpreter that runs the file removals (the env may have none).
 
     Returns:
-        The plan; ``steps`` is empty when nothing needs doing or ``blockers`` says why it cannot.
+        The plan; ``steps`` is empty when nothing needs doing.
     """
     builder = _Builder(diagnosis)
     builder.build()
@@ -268,7 +248,7 @@ def build_plan(
     reinstalls = tuple(builder.reinstalls.values())
     removals = tuple(builder.removals.values())
     steps: tuple[Step, ...] = ()
-    if (reinstalls or removals) and not builder.blockers:
+    if reinstalls or removals:
         hard = diagnosis.marker.state in _HARD_MARKER_STATES
         executable = env.python.executable if env.python else "bin/python"
         steps = _steps(
@@ -290,14 +270,13 @@ def build_plan(
         resolved=tuple(builder.resolved),
         untouched=tuple(builder.untouched),
         suggestions=tuple(builder.suggestions),
-        blockers=tuple(builder.blockers),
     )
 
 
 def render_plan(plan: RepairPlan) -> str:
     """The plan for people: numbered commands with their purpose, then what is left alone."""
     lines = [f"Repair plan for {plan.prefix} ({plan.verdict}):"]
-    if not plan.steps and not plan.blockers:
+    if not plan.steps:
         lines.append("  nothing to repair: no conda package was replaced, overwritten or altered")
     for number, step in enumerate(plan.steps, start=1):
         lines.append(f"  {number}. {step.shown}")
@@ -313,6 +292,4 @@ def render_plan(plan: RepairPlan) -> str:
             lines.append(f"    - {suggestion.kind}: {suggestion.message}")
             if suggestion.fix:
                 lines.append(f"      fix: {suggestion.fix}")
-    for blocker in plan.blockers:
-        lines.append(f"  cannot repair: {blocker}")
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from ..disk.history import History, spec_name
 from ..locks.softfiles import without_lock_vars
 from ..rules.findings import Finding
 from ..rules.kinds import Export as Role
-from .build import channel_name
+from .channels import channel_name
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.=<>!~*,+\-/:@\[\] ]*")
 _NUMBER_LIKE = re.compile(r"[-+0-9.:_eExXoO]+")

@@ -126,7 +126,6 @@ class RepairPlan:
         resolved: Messages of findings the steps resolve without a step of their own.
         untouched: Labels of the distributions left alone (pip-only, editable).
         suggestions: Findings the plan does not act on.
-        blockers: Why the plan cannot run at all (then nothing may be run).
     """
 
     prefix: Path
@@ -137,7 +136,6 @@ class RepairPlan:
     resolved: tuple[str, ...] = ()
     untouched: tuple[str, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
-    blockers: tuple[str, ...] = ()
 
     @property
     def specs(self) -> tuple[str, ...]:
@@ -155,5 +153,4 @@ class RepairPlan:
             "resolved": list(self.resolved),
             "untouched": list(self.untouched),
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],
-            "blockers": list(self.blockers),
         }

@@ -4,7 +4,7 @@ Shared by ``conda pipguard fix`` and the fixer of ``conda doctor``. Every comman
 subprocess whose argv the plan already spelled (:mod:`.steps`; conda comes in only as the
 launcher the caller passed to :func:`~.build.build_plan`), so this module imports no conda. The
 plan's first step proves that conda can get every package before anything is removed; if it
-fails the run stops with :class:`~.build.RepairError` and nothing in the environment has
+fails the run stops with :class:`~..errors.RepairError` and nothing in the environment has
 changed. A later step that fails stops the run too, and the :class:`Outcome` says what was done
 and what was not.
 """
@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnosis import Diagnosis
+from ..errors import PackagesUnavailable
 from ..report import render_text
-from .build import RepairError, RepairPlan, Step
+from .plan import RepairPlan
+from .steps import Step
 
 __all__ = ["Outcome", "StepResult", "conda_error", "render_outcome", "run_plan", "run_step"]
 
@@ -123,7 +125,8 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
     """Run the plan's commands in order; stop at the first that fails.
 
     Raises:
-        RepairError: The first command (conda fetching the packages) failed; nothing changed.
+        PackagesUnavailable: The first command (conda fetching the packages) failed; nothing
+            changed.
     """
     results: list[StepResult] = []
     for index, step in enumerate(plan.steps):
@@ -136,10 +139,7 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
             continue
         if step.action == "check":
             hint = "check the channel" + (", or drop --offline" if "--offline" in step.argv else "")
-            raise RepairError(
-                f"conda cannot get {', '.join(plan.specs)}: {conda_error(result)}; "
-                f"nothing was changed ({hint})"
-            )
+            raise PackagesUnavailable(plan.specs, conda_error(result), hint)
         return Outcome(tuple(results), result, plan.steps[index + 1 :])
     return Outcome(tuple(results))
 

@@ -14,17 +14,7 @@ from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..model.ledger import Ledger
 from ..model.overlay import Overlay, build_overlay
-from ..model.ownership import (
-    Ownership,
-    classify,
-    counterparts,
-    dist_dir_of,
-    is_intact,
-    label,
-    name_keys,
-    project_key,
-    sha256_file,
-)
+from ..model.ownership import Ownership
 from .env import debris, duplicate, stranded, unsatisfied, user_site
 from .files import file_findings
 from .findings import Finding, sort_findings, verdict
@@ -38,21 +28,6 @@ from .layers import (
     stale_metadata,
 )
 from .versionspec import Matcher, match_depends
-
-__all__ = [
-    "Analysis",
-    "FixCommands",
-    "Ownership",
-    "analyze",
-    "classify",
-    "counterparts",
-    "dist_dir_of",
-    "is_intact",
-    "label",
-    "name_keys",
-    "project_key",
-    "sha256_file",
-]
 
 #: The rules that take only the overlay and the fix spelling.
 _RULES = (

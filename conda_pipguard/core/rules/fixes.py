@@ -50,14 +50,6 @@ class FixCommands:
         """``conda VERB <target> ARGS``."""
         return " ".join(("conda", verb, self.target, *(shlex.quote(a) for a in args)))
 
-    def reinstall(self, name: str, version: str, build: str | None = None) -> str:
-        """``conda install --force-reinstall`` of a package (names no channel: text, not a fix).
-
-        Kept for the impact messages of the hooks; findings print :meth:`repair` instead.
-        """
-        spec = f"{name}={version}={build}" if build else f"{name}={version}"
-        return self.conda("install", "--force-reinstall", spec)
-
     def repair(self) -> str:
         """``conda pipguard fix <target>``: the safe repair of everything at once."""
         return f"conda pipguard fix {self.target}"

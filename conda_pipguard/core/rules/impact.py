@@ -21,8 +21,7 @@ from ..disk.python import minor_version
 from ..disk.records import CondaRecord
 from ..model.ledger import Ledger
 from ..model.overlay import Layer, layer_of
-from .analysis import (
-    FixCommands,
+from ..model.ownership import (
     Ownership,
     classify,
     counterparts,
@@ -31,6 +30,7 @@ from .analysis import (
     name_keys,
     project_key,
 )
+from .fixes import FixCommands
 from .requirements import needed, requirement_key
 
 

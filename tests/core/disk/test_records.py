@@ -4,12 +4,7 @@ import json
 
 import pytest
 
-from conda_pipguard.core.disk.records import (
-    PathMapper,
-    load_raw_records,
-    parse_record,
-    read_records,
-)
+from conda_pipguard.core.disk.records import PathMapper, parse_record, read_all_records
 from conda_pipguard.core.errors import NotACondaEnvironment
 
 SP = "lib/python3.11/site-packages"
@@ -112,19 +107,18 @@ def test_corrupt_and_foreign_json_become_problems(tmp_path):
     (meta / "broken-1-0.json").write_text("{not json")
     (meta / "odd-1-0.json").write_text("[1, 2]")
     (meta / "history").write_text("")
-    raws, problems = load_raw_records(tmp_path)
-    records, more = read_records(raws, PathMapper(SP))
+    records, problems = read_all_records(tmp_path, PathMapper(SP))
     assert [r.name for r in records] == ["six"]
-    reasons = {p.record_path: p.reason for p in [*problems, *more]}
+    reasons = {p.record_path: p.reason for p in problems}
     assert "not valid JSON" in reasons["conda-meta/broken-1-0.json"]
     assert "not a package record" in reasons["conda-meta/odd-1-0.json"]
 
 
 def test_not_an_environment(tmp_path):
     with pytest.raises(NotACondaEnvironment, match="no conda-meta"):
-        load_raw_records(tmp_path)
+        read_all_records(tmp_path, PathMapper(SP))
     with pytest.raises(NotACondaEnvironment, match="does not exist"):
-        load_raw_records(tmp_path / "nope")
+        read_all_records(tmp_path / "nope", PathMapper(SP))
 
 
 def test_wrong_typed_file_lists_are_skipped_not_iterated():
