@@ -47,8 +47,10 @@ class PipguardBlocked(CondaPipguardError):
         super().__init__("\n".join(lines))
 
 
-class PipguardCheckFailed(CondaPipguardError):
+class PipguardCheckFailed(PipguardBlocked):
     """In block mode, a check that failed refuses the transaction: never fail open.
+
+    A block like any other (what the transaction would do is unknown), in one line.
 
     Args:
         hook: Which of the guard's checks failed.
@@ -56,10 +58,11 @@ class PipguardCheckFailed(CondaPipguardError):
     """
 
     def __init__(self, hook: str, detail: str) -> None:
-        super().__init__(
+        CondaPipguardError.__init__(
+            self,
             f"conda-pipguard refused this transaction (pipguard_mode: block): its {hook} check "
             "failed, so what the transaction does to pip's packages is unknown. Nothing was "
-            f"changed; {_GO_AHEAD}. The error: {detail}"
+            f"changed; {_GO_AHEAD}. The error: {detail}",
         )
 
 
