@@ -95,7 +95,12 @@ def matcher_for(options: Options) -> Matcher | None:
 
 
 def report_of(diagnosis: Diagnosis, options: Options) -> EnvReport:
-    """Render one diagnosis (with ``--verify`` when asked) into what ``status`` prints."""
+    """Render one diagnosis (with ``--verify`` when asked) into what ``status`` prints.
+
+    A frozen environment (CEP 22) says so on the line after the summary, and in the JSON as
+    ``"frozen": {"path": ..., "message": ...}`` (``null`` when it is not frozen).
+    """
+    from ..core.frozen import OVERRIDE, read_freeze
     from ..core.report import render_text
 
     data: dict[str, Any]
@@ -104,6 +109,14 @@ def report_of(diagnosis: Diagnosis, options: Options) -> EnvReport:
         diagnosis, verify = with_verification(diagnosis, options.verify_timeout)
     data = diagnosis.to_dict()
     text = render_text(diagnosis, colour=options.colour)
+    freeze = read_freeze(diagnosis.env.prefix)
+    data["frozen"] = freeze.to_dict() if freeze is not None else None
+    if freeze is not None:
+        lines = text.split("\n")
+        lines.insert(
+            2, f"  {freeze.describe()}: conda and pipguard change nothing here without {OVERRIDE}"
+        )
+        text = "\n".join(lines)
     if verify is not None:
         data["verify"] = verify
         text += "\n" + verify_line(verify)

@@ -167,14 +167,21 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     """The health check's fixer: show the repair plan, confirm with conda, run it.
 
     ``confirm`` raises (``CondaSystemExit`` on no, ``DryRunExit`` on ``--dry-run``) before any
-    change. Returns 1 when the plan cannot run or one of its commands failed.
+    change. Returns 1 when the environment is frozen (without ``--override-frozen``), the plan
+    cannot run or one of its commands failed.
     """
     from conda.base.context import context
 
+    from ..core.frozen import EnvironmentFrozen, overriding, refuse_if_frozen
     from .host import conda_launcher
 
+    try:  # conda doctor has conda's --override-frozen; conda's own fixers honour it too
+        refuse_if_frozen(prefix, override=not context.protect_frozen_envs, verb="fix")
+    except EnvironmentFrozen as err:
+        sys.stderr.write(f"{NAME}: {err}\n")
+        return 1
     diagnosis = _scan(prefix)
-    plan = build_plan(diagnosis, conda=conda_launcher(), offline=context.offline)
+    plan = overriding(build_plan(diagnosis, conda=conda_launcher(), offline=context.offline))
     sys.stdout.write(render_plan(plan) + "\n")
     if plan.blockers:
         return 1
