@@ -59,6 +59,7 @@ def test_the_sdist_holds_what_the_recipe_and_the_tests_need(dists):
         "pyproject.toml",
         "LICENSE",
         "README.md",
+        "CHANGELOG.md",
         "conda_pipguard/plugin.py",
         "recipe/recipe.yaml",
         "recipe/variants.yaml",
@@ -107,3 +108,10 @@ def test_the_readme_makes_a_conda_forge_recipe_of_the_sdist(dists, tmp_path):
         {"url": f"https://pypi.org/packages/source/c/conda-pipguard/{sdist.name}", "sha256": sha256}
     ]
     assert recipe["requirements"]["host"][0] == "python 3.10.*"
+
+
+def test_the_changelogs_newest_entry_is_pyprojects_version():
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    newest = changelog.split("\n## [", 1)[1].split("]", 1)[0]
+    assert newest == project_version()
+    assert f"\n[{newest}]: " in changelog  # its link at the bottom
