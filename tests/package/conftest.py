@@ -68,8 +68,8 @@ def _needs() -> None:
     wheel = SHARED_CONDA / f"conda-{CONDA_VERSION}-py3-none-any.whl"
     if not wheel.is_file():
         pytest.skip(
-            f"no {wheel.relative_to(ROOT.parent)} here (conda is not on PyPI; its wheels are "
-            "in ../shared/conda beside the checkout): the package tests build conda from it"
+            f"no ../shared/conda/{wheel.name} beside the checkout (conda is not on PyPI): the "
+            "package tests build conda's package from it"
         )
     if importlib.util.find_spec("rattler_build") is None:
         reason = (
