@@ -1,7 +1,7 @@
 """``conda pipguard fix``: give conda its packages back, safely and in the open.
 
 The plan comes from :mod:`conda_pipguard.core.repair`; this module shows it, asks, runs it
-(:mod:`conda_pipguard.core.repair_run`, shared with ``conda doctor --fix``) and scans again.
+(:mod:`conda_pipguard.core.repair.run`, shared with ``conda doctor --fix``) and scans again.
 Every command is a subprocess: the env's own pip for the uninstalls (without pip in
 the env, this interpreter removes exactly the files the distribution's RECORD lists), and conda
 (``sys.executable -m conda`` inside conda, ``$CONDA_EXE`` standalone) for the rest. The plan's
@@ -32,20 +32,23 @@ def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     host.add_target_options(parser)
     host.add_output_options(parser, dry_run=True, yes=True)
     host.add_offline_option(parser)
+    host.add_frozen_option(parser)
 
 
 def plan_for(target: Target, host: Host, *, offline: bool) -> tuple[Diagnosis, RepairPlan]:
     """Scan *target* and plan its repair, spelling conda as it will be run.
 
     The standalone command without ``$CONDA_EXE`` spells it ``conda``: that plan can be shown,
-    not run.
+    not run. In a frozen environment (the caller let it through) conda's commands carry
+    ``--override-frozen``.
     """
     from ..core.diagnosis import diagnose  # not at import: building the parser imports each verb
     from ..core.repair.build import build_plan
+    from ..core.repair.plan import override_frozen
 
     diagnosis = diagnose(target.prefix, target.name, matcher=host.matcher_factory()())
     launcher = host.conda_launcher() or ("conda",)
-    return diagnosis, build_plan(diagnosis, conda=launcher, offline=offline)
+    return diagnosis, override_frozen(build_plan(diagnosis, conda=launcher, offline=offline))
 
 
 def execute(args: argparse.Namespace, host: Host) -> int:
@@ -54,16 +57,19 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     A dry run with a plan ends as the host ends dry runs; inside conda ``--json`` means yes.
 
     Raises:
+        EnvironmentFrozen: The env is frozen and ``--override-frozen`` was not given (first).
         PackagesUnavailable: conda cannot get a package; nothing changed.
         UsageError: conda is not at hand, or --json without -y.
     """
     from ..core.diagnosis import diagnose
+    from ..core.disk.frozen import refuse_if_frozen
     from ..core.repair.build import render_plan
     from ..core.repair.run import render_outcome, run_plan
     from ..core.report import use_colour
 
     flags = host.flags(args)
     (target,) = host.targets(args)[:1]
+    refuse_if_frozen(target.prefix, override=flags.override_frozen, verb="fix")
     _, plan = plan_for(target, host, offline=flags.offline)
     runs = bool(plan.steps) and not flags.dry_run
     needs_conda = any(step.action in ("check", "conda-reinstall") for step in plan.steps)

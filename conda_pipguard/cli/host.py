@@ -38,6 +38,7 @@ class Flags:
         dry_run: Show what would be done, change nothing.
         yes: Do not ask for confirmation.
         offline: conda must not use the network.
+        override_frozen: Change a frozen environment all the same (``--override-frozen``).
     """
 
     json: bool = False
@@ -45,6 +46,7 @@ class Flags:
     dry_run: bool = False
     yes: bool = False
     offline: bool = False
+    override_frozen: bool = False
 
     @property
     def silent(self) -> bool:
@@ -65,6 +67,9 @@ class Host(Protocol):
 
     def add_offline_option(self, parser: argparse.ArgumentParser) -> None:
         """``--offline``."""
+
+    def add_frozen_option(self, parser: argparse.ArgumentParser) -> None:
+        """``--override-frozen``: change an environment marked frozen (CEP 22) all the same."""
 
     def flags(self, args: argparse.Namespace) -> Flags:
         """The output and prompt options in effect."""
@@ -139,9 +144,13 @@ class StandaloneHost:
         """``--offline``, off by default."""
         parser.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
+    def add_frozen_option(self, parser: argparse.ArgumentParser) -> None:
+        """``--override-frozen``, as conda's own commands spell it."""
+        parser.add_argument("--override-frozen", action="store_true", help=OVERRIDE_FROZEN_HELP)
+
     def flags(self, args: argparse.Namespace) -> Flags:
         """The flags from the parsed options (absent ones are off)."""
-        names = ("json", "quiet", "dry_run", "yes", "offline")
+        names = ("json", "quiet", "dry_run", "yes", "offline", "override_frozen")
         return Flags(*(bool(getattr(args, name, False)) for name in names))
 
     def targets(self, args: argparse.Namespace) -> list[Target]:
@@ -184,6 +193,10 @@ class StandaloneHost:
 
 #: Help of ``--offline``, the same for both hosts.
 OFFLINE_HELP = "Let conda use only its package cache and local channels."
+#: Help of the standalone ``--override-frozen`` (conda's own words for its flag).
+OVERRIDE_FROZEN_HELP = (
+    "DANGEROUS. Use at your own risk. Ignore protections if the environment is frozen."
+)
 
 
 def add_all_option(parser: argparse.ArgumentParser) -> None:

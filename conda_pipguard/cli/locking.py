@@ -15,9 +15,10 @@ from .host import Host
 def add_lock_options(
     parser: argparse.ArgumentParser, host: Host, flag: str, help_text: str
 ) -> None:
-    """The options of ``mark`` and ``unmark``: targets (several), output, dry run, and *flag*."""
+    """``mark``'s and ``unmark``'s options: targets (several), output, dry run, frozen, *flag*."""
     host.add_target_options(parser, many=True)
     host.add_output_options(parser, dry_run=True)
+    host.add_frozen_option(parser)
     parser.add_argument(flag, action="store_true", help=help_text)
 
 
@@ -39,23 +40,30 @@ def run_on_targets(
     args: argparse.Namespace,
     targets: list[Target],
     one: Callable[[Target], list[LockAction]],
+    verb: str,
 ) -> int:
     """Act on every target; with several, an error on one does not stop the others.
+
+    A frozen environment is refused first (without ``--override-frozen``), as *verb* would
+    change it.
 
     Returns:
         0, or 1 when an environment failed (its error is reported, one line each); a dry run
         ends as the host ends it.
     """
+    from ..core.disk.frozen import refuse_if_frozen
+
+    flags = host.flags(args)
     actions: list[LockAction] = []
     errors: list[tuple[Target, PipguardError]] = []
     for target in targets:
         try:
+            refuse_if_frozen(target.prefix, override=flags.override_frozen, verb=verb)
             actions += one(target)
         except PipguardError as err:
             if len(targets) == 1:
                 raise
             errors.append((target, err))
-    flags = host.flags(args)
     if flags.json:
         host.print_json(
             {

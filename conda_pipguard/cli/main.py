@@ -21,7 +21,8 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object):
         from .. import __version__
 
-        parser.exit(message=f"conda-pipguard {__version__}\n")
+        sys.stdout.write(f"conda-pipguard {__version__}\n")  # on stdout, as argparse's own
+        parser.exit()
 
 
 @dataclass(frozen=True)

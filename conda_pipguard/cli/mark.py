@@ -86,4 +86,6 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     dry_run = host.flags(args).dry_run
     soft = bool(getattr(args, "soft", False))
     targets = host.targets(args)
-    return run_on_targets(host, args, targets, lambda t: mark_one(t, dry_run=dry_run, soft=soft))
+    return run_on_targets(
+        host, args, targets, lambda t: mark_one(t, dry_run=dry_run, soft=soft), "mark"
+    )

@@ -64,5 +64,5 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     force = bool(getattr(args, "force", False))
     targets = host.targets(args)
     return run_on_targets(
-        host, args, targets, lambda t: unmark_one(t, dry_run=dry_run, force=force)
+        host, args, targets, lambda t: unmark_one(t, dry_run=dry_run, force=force), "unmark"
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .disk.environment import Environment, collector_paused, load_environment
+from .disk.frozen import Freeze, read_freeze
 from .locks.marker import LockStatus, read_status
 from .rules.analysis import Analysis, analyze
 from .rules.versionspec import Matcher
@@ -21,11 +22,13 @@ class Diagnosis:
         env: What is on disk.
         analysis: The findings.
         marker: The lock state.
+        frozen: The env's freeze (CEP 22's ``conda-meta/frozen``), or None.
     """
 
     env: Environment
     analysis: Analysis
     marker: LockStatus
+    frozen: Freeze | None = None
 
     @property
     def verdict(self) -> str:
@@ -47,6 +50,7 @@ class Diagnosis:
                 "non_conda_distributions": len(self.analysis.non_conda),
             },
             "findings": [finding.to_dict() for finding in self.analysis.findings],
+            "frozen": self.frozen.to_dict() if self.frozen is not None else None,
         }
 
 
@@ -80,4 +84,4 @@ def diagnose(
         env_vars=env.env_vars,
         soft=soft,
     )
-    return Diagnosis(env, analysis, marker)
+    return Diagnosis(env, analysis, marker, read_freeze(env.prefix))

@@ -60,6 +60,24 @@ class EnvironmentNotFound(PipguardError):
         super().__init__(f"no environment named {name!r} is known; give its path with -p PREFIX")
 
 
+class EnvironmentFrozen(PipguardError):
+    """A verb would change a frozen environment (CEP 22) and the override was not given.
+
+    Args:
+        prefix: The environment.
+        freeze: How the freeze describes itself (its file and reason).
+        flag: The flag that overrides it.
+        verb: What would have been done (``mark``, ``fix``...).
+    """
+
+    def __init__(self, prefix: str | os.PathLike[str], freeze: str, flag: str, verb: str) -> None:
+        self.prefix = os.fspath(prefix)
+        super().__init__(
+            f"{self.prefix} is {freeze}: nothing was changed. Add {flag} to {verb} it anyway, "
+            "at your own risk."
+        )
+
+
 class UsageError(PipguardError):
     """Options that cannot go together, or a step the command cannot take as asked.
 

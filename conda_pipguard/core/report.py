@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
+from .disk.frozen import OVERRIDE
 from .rules.findings import count_of
 from .rules.kinds import Severity
 
@@ -51,6 +52,11 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
             else ""
         )
     )
+    if diagnosis.frozen is not None:
+        lines.append(
+            f"  {diagnosis.frozen.describe()}: conda and pipguard change nothing here "
+            f"without {OVERRIDE}"
+        )
     soft = diagnosis.marker.soft
     if soft is not None and (soft.stale_pins or soft.unpinned):
         stale = [*soft.stale_pins, *(f"{name} (not pinned)" for name in soft.unpinned)]

@@ -1,5 +1,12 @@
 """The ``pipguard`` health check of ``conda doctor``: the findings of ``status``, compact.
 
+conda's own checks already list conda's files that changed or went (``altered-files`` and
+``missing-files``; "Altered Files" and "Missing Files" before 26.1). Inside ``conda doctor`` this
+check says what only it knows (which distribution, from which installer, did what to which
+conda package, what broke, the fix) and leaves the files to those checks: its lines carry no
+file counts or paths, and one line says where the files are listed (and which packages conda's
+``altered-files`` cannot look into: it skips the files of ``noarch: python`` packages).
+
 The check only reads. On conda >= 26.1 it comes with a fixer, which runs the repair plan of
 ``conda pipguard fix`` after conda's own confirmation (``conda doctor --fix pipguard``); older
 conda has neither the fixer nor the ``summary``/``fix`` fields, and gets the check alone.
@@ -13,10 +20,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
-from ..core.errors import RepairError
+from ..core.errors import EnvironmentFrozen, RepairError
+from ..core.model.ownership import label
 from ..core.repair.build import build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
-from ..core.rules.findings import count_of
+from ..core.rules.findings import Finding, count_of
 from ..core.rules.kinds import Severity
 from .matcher import conda_matcher
 
@@ -26,6 +34,11 @@ FIX = "Uninstall the non-conda copies, then reinstall conda's exact packages"
 
 #: How many findings the compact report names before summing up the rest.
 _SHOWN = 10
+
+#: Kinds whose messages count (or name) conda's files: conda's own checks list those files.
+_FILE_KINDS = frozenset({"shadowed", "clobbered", "altered", "missing-files"})
+#: conda's checks of its own files, as 26.1+ and older conda name them.
+_CONDA_FILE_CHECKS = ("altered-files", "missing-files", "Altered Files", "Missing Files")
 
 
 def _marks() -> tuple[str, str]:
@@ -41,8 +54,67 @@ def _scan(prefix: str) -> Diagnosis:
     return diagnose(prefix, target_of(prefix).name, matcher=conda_matcher())
 
 
-def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: str) -> str:
-    """The report of the check: one line when nothing is wrong, else one line per finding."""
+def conda_file_checks() -> tuple[str, ...]:
+    """The names of this conda's own checks that list its changed and missing files."""
+    from conda.base.context import context
+
+    names = {check.name for check in context.plugin_manager.get_hook_results("health_checks")}
+    return tuple(name for name in _CONDA_FILE_CHECKS if name in names)
+
+
+def without_files(finding: Finding) -> str:
+    """The finding's message without the counts and paths of conda's files in it."""
+    paths, kind = finding.paths, finding.kind
+    conda = f"conda's {finding.conda_package} {finding.conda_version}"
+    if kind == "shadowed" and paths is not None and paths.overwritten is not None:
+        counts = (
+            f": {count_of(paths.overwritten, 'file')} overwritten, {paths.deleted} deleted, "
+            f"{paths.identical} rewritten unchanged"
+        )
+        return finding.message.replace(counts, "", 1)
+    if kind == "clobbered" and finding.dist is not None:
+        return f"{label(finding.dist)} overwrote files of {conda}"
+    if kind == "altered":
+        return (
+            f"files of {conda} were changed after conda installed them, and no installed "
+            "distribution explains it"
+        )
+    if kind == "missing-files":
+        return f"files of {conda} are missing{finding.message.partition(' missing')[2]}"
+    return finding.message
+
+
+def _files_line(findings: list[Finding], checks: tuple[str, ...], target: str) -> str:
+    """Where conda's own checks list the files of *findings*."""
+    if checks[0][0].islower():  # conda >= 26.1: checks run by name
+        where = f"conda doctor -v {target} {' '.join(checks)}"
+    else:
+        where = f"conda doctor -v {target} ({', '.join(checks)})"
+    line = f"  Files:   conda's own checks list them: {where}"
+    noarch = sorted(
+        {f.record.name for f in findings if f.record is not None and f.record.noarch == "python"}
+    )
+    altered = [check for check in checks if check.lower().startswith("altered")]
+    if noarch and altered:
+        line += (
+            f"; {altered[0]} skips noarch: python packages ({', '.join(noarch)}): "
+            f"conda pipguard status {target} counts their files"
+        )
+    return line
+
+
+def render_check(
+    diagnosis: Diagnosis,
+    *,
+    verbose: bool,
+    ok_mark: str,
+    x_mark: str,
+    file_checks: tuple[str, ...] = (),
+) -> str:
+    """The report of the check: one line when nothing is wrong, else one line per finding.
+
+    With *file_checks* (conda's own checks of its files), the lines leave conda's files to them.
+    """
     analysis = diagnosis.analysis
     findings = analysis.findings
     problems = [f for f in findings if f.level >= Severity.WARNING]
@@ -63,13 +135,18 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
     ]
     shown = findings if verbose else problems[:_SHOWN]
     for finding in shown:
-        lines.append(f"  {finding.level!s:<7} {finding.kind}: {finding.message}")
+        message = without_files(finding) if file_checks else finding.message
+        lines.append(f"  {finding.level!s:<7} {finding.kind}: {message}")
         if verbose and finding.fix:
             lines.append(f"          fix: {finding.fix}")
     if len(shown) < len(findings if verbose else problems):
         lines.append(f"  ... and {len(problems) - len(shown)} more (conda doctor -v)")
+    lines.append("")
+    about_files = [f for f in shown if f.kind in _FILE_KINDS]
+    if file_checks and about_files:
+        lines.append(_files_line(about_files, file_checks, target))
     lines.append(
-        f"\n  Details: conda pipguard status {target}\n"
+        f"  Details: conda pipguard status {target}\n"
         f"  Repair:  conda pipguard fix {target}   (or: conda doctor --fix {NAME})\n"
     )
     return "\n".join(lines)
@@ -78,7 +155,13 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
 def check(prefix: str, verbose: bool) -> None:
     """The health check's action: print the compact report for *prefix*."""
     ok_mark, x_mark = _marks()
-    report = render_check(_scan(prefix), verbose=verbose, ok_mark=ok_mark, x_mark=x_mark)
+    report = render_check(
+        _scan(prefix),
+        verbose=verbose,
+        ok_mark=ok_mark,
+        x_mark=x_mark,
+        file_checks=conda_file_checks(),
+    )
     sys.stdout.write("\n" + report + "\n")  # apart from conda's own lines above
 
 
@@ -86,14 +169,22 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     """The health check's fixer: show the repair plan, confirm with conda, run it.
 
     ``confirm`` raises (``CondaSystemExit`` on no, ``DryRunExit`` on ``--dry-run``) before any
-    change. Returns 1 when the plan cannot run or one of its commands failed.
+    change. Returns 1 when the environment is frozen (without ``--override-frozen``), the plan
+    cannot run or one of its commands failed.
     """
     from conda.base.context import context
 
+    from ..core.disk.frozen import refuse_if_frozen
+    from ..core.repair.plan import override_frozen
     from .host import conda_launcher
 
+    try:  # conda doctor has conda's --override-frozen; conda's own fixers honour it too
+        refuse_if_frozen(prefix, override=not context.protect_frozen_envs, verb="fix")
+    except EnvironmentFrozen as err:
+        sys.stderr.write(f"{NAME}: {err}\n")
+        return 1
     diagnosis = _scan(prefix)
-    plan = build_plan(diagnosis, conda=conda_launcher(), offline=context.offline)
+    plan = override_frozen(build_plan(diagnosis, conda=conda_launcher(), offline=context.offline))
     sys.stdout.write(render_plan(plan) + "\n")
     if not plan.steps:
         return 0

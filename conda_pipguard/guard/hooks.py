@@ -220,7 +220,8 @@ def _python_now(prefix: Path) -> PythonLayout | None:
 def keep_locks_right(action: Any) -> None:
     """After a transaction: marker where the env's Python looks, soft pins current, auto-mark.
 
-    An env with no lock of ours and no auto-mark to do is not read at all.
+    An env with no lock of ours and no auto-mark to do is not read at all. A frozen env (CEP
+    22) is left as it is, in one line, unless conda's ``--override-frozen`` is in effect.
     """
     from conda.base.context import context
 
@@ -235,6 +236,17 @@ def keep_locks_right(action: Any) -> None:
     auto = wanted == "all" or (wanted == "base" and is_base)
     if not (auto or may_hold_lock(prefix)):
         return  # no lock file of any kind here: the lock readers are not even imported
+    from ..core.disk.frozen import OVERRIDE, read_freeze
+
+    freeze = read_freeze(prefix) if context.protect_frozen_envs else None
+    if freeze is not None:
+        say(
+            [
+                f"conda-pipguard: {prefix} is {freeze.describe()}: its pip locks were left as "
+                f"they were (with {OVERRIDE} they are kept right)"
+            ]
+        )
+        return
     from ..core.locks.marker import has_hard_marker
     from ..core.locks.softfiles import is_soft_locked
 

@@ -59,8 +59,18 @@ class CondaHost:
 
         parser.add_argument("--offline", action="store_true", default=NULL, help=OFFLINE_HELP)
 
+    def add_frozen_option(self, parser: argparse.ArgumentParser) -> None:
+        """The ``--override-frozen`` of conda (it sets ``context.protect_frozen_envs``)."""
+        from conda.cli.helpers import add_parser_frozen_env
+
+        add_parser_frozen_env(parser)
+
     def flags(self, args: argparse.Namespace) -> Flags:
-        """The flags from ``context`` (unset options are NULL in *args*); ``--json`` means yes."""
+        """The flags from ``context`` (unset options are NULL in *args*); ``--json`` means yes.
+
+        A frozen environment may be changed when conda's ``protect_frozen_envs`` is off:
+        ``--override-frozen``, or ``protect_frozen_envs: false`` in ``.condarc``.
+        """
         from conda.base.context import context
 
         return Flags(
@@ -69,6 +79,7 @@ class CondaHost:
             dry_run=bool(context.dry_run),
             yes=bool(context.always_yes or context.json),
             offline=bool(context.offline),
+            override_frozen=not context.protect_frozen_envs,
         )
 
     def targets(self, args: argparse.Namespace) -> list[Target]:

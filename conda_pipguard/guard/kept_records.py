@@ -3,7 +3,7 @@
 conda's PyPI loader deletes the ``conda-meta`` record of every package pip replaced; afterwards
 only the history's name, version and build are left, not the file list and hashes that make the
 diagnosis exact and the repair certain. Before those commands, the records at risk (found from
-names and anchor files, see :mod:`conda_pipguard.core.evidence`) are copied into
+names and anchor files, see :mod:`conda_pipguard.core.disk.kept_records`) are copied into
 ``conda-meta/.pipguard-records/``, which conda does not read. After a transaction, copies of
 packages conda has since unlinked or relinked are removed. Nothing is written when no record is
 at risk.

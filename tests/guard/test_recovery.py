@@ -211,6 +211,37 @@ def test_doctor_lists_the_check_and_its_findings(conda_envs, story):
     assert "\n\n✅ Every Python package in this environment came from conda." in out
 
 
+def test_doctor_leaves_conda_files_to_condas_own_checks(conda_envs, story):
+    """conda's checks list numpy's changed and missing files; ours says who and what broke."""
+    out, _, _ = conda_envs.cli("doctor", "-p", story)
+    conda_part, _, ours = out.partition("❌ Python packages from pip damage conda's")
+    assert "Altered Files:\n\nnumpy-1.26.4-0: 2\n" in conda_part
+    assert "Missing Files:\n\nnumpy-1.26.4-0: 5\n" in conda_part
+    assert "  error   shadowed: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4\n" in ours
+    assert "overwritten" not in ours and "deleted" not in ours
+    names = (
+        "altered-files missing-files" if doctor_has_fixers() else "(Altered Files, Missing Files)"
+    )
+    assert f"  Files:   conda's own checks list them: conda doctor -v -p {story} {names}\n" in ours
+
+
+def test_doctor_names_the_noarch_packages_condas_altered_files_skips(conda_envs):
+    """conda's altered-files joins the prefix with a noarch record's package-relative paths."""
+    kit = conda_envs.kit
+    kit.add_package("tinylib", "1.0", modules={"tinylib/__init__.py": "v = 1\n"})  # noarch
+    kit.wheel("tinylib", "2.0", {"tinylib/__init__.py": "v = 2\n"})
+    prefix = conda_envs.create("python", "pip", "tinylib")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "tinylib==2.0")
+    out, _, _ = conda_envs.cli("doctor", "-p", prefix)
+    assert "There are no packages with altered files." in out  # tinylib/__init__.py was
+    assert "  error   shadowed: tinylib 2.0 (pip) shadows conda's tinylib 1.0\n" in out
+    altered = "altered-files" if doctor_has_fixers() else "Altered Files"
+    assert (
+        f"; {altered} skips noarch: python packages (tinylib): "
+        f"conda pipguard status -p {prefix} counts their files\n"
+    ) in out
+
+
 def test_doctor_fix_runs_the_plan_after_confirmation(conda_envs, story):
     if not doctor_has_fixers():
         pytest.skip("this conda has no `conda doctor --fix` (conda < 26.1)")

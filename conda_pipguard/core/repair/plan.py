@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..disk.frozen import OVERRIDE, read_freeze
 from .steps import Step
 
 
@@ -154,3 +156,19 @@ class RepairPlan:
             "untouched": list(self.untouched),
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],
         }
+
+
+def override_frozen(plan: RepairPlan) -> RepairPlan:
+    """*plan* with ``--override-frozen`` on its conda commands, when its environment is frozen.
+
+    The user overrode the freeze for ``fix``; conda checks it again for each of its commands.
+    """
+    if read_freeze(plan.prefix) is None:
+        return plan
+    steps = tuple(
+        dataclasses.replace(step, argv=(*step.argv, OVERRIDE))
+        if step.action in ("check", "conda-reinstall")
+        else step
+        for step in plan.steps
+    )
+    return dataclasses.replace(plan, steps=steps)
