@@ -79,7 +79,7 @@ def test_the_wheel_holds_the_package_and_license_and_no_tests(dists):
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     assert {n.split("/")[0] for n in names} == {"conda_pipguard", info}
     assert f"{info}/licenses/LICENSE" in names
-    assert "conda_pipguard/plugin.py" in names and "conda_pipguard/core/safeio.py" in names
+    assert "conda_pipguard/plugin.py" in names and "conda_pipguard/core/disk/safeio.py" in names
     assert not [n for n in names if "tests" in n.split("/") or "benchmarks" in n.split("/")]
     assert f"Version: {project_version()}\n" in metadata
     assert f"Requires-Python: {project_field('requires-python')}\n" in metadata
