@@ -2,9 +2,10 @@
 
 A hook runs inside every ``conda install``; a bug of ours, a corrupt record or an unreadable
 file must not stop the user's command: in ``warn`` mode the first failure of a conda command
-prints one warning line (the traceback at debug verbosity, ``-vvv``) and conda goes on. When the
-user asked for ``block`` (or the mode cannot be read), a failure before the transaction refuses
-it instead, in one line: a guard that cannot check must not let the transaction through.
+prints one warning line (the traceback at debug verbosity, ``-vvv``; nothing under ``--json``
+or ``--quiet``, like every warning of ours) and conda goes on. When the user asked for
+``block`` (or the mode cannot be read), a failure before the transaction refuses it instead,
+in one line: a guard that cannot check must not let the transaction through.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def _block_intended() -> bool:
 def _warn_once(hook: str, err: BaseException) -> None:
     from conda.base.context import context
 
-    if _command["warned"] or context.json:
+    if _command["warned"] or quiet():
         return
     _command["warned"] = True
     hint = "" if context.debug else " (run with -vvv for the traceback)"

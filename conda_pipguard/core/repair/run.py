@@ -11,12 +11,16 @@ and what was not.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import locale
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, TextIO
 
 from ..diagnosis import Diagnosis
 from ..errors import PackagesUnavailable
@@ -28,6 +32,8 @@ __all__ = ["Outcome", "StepResult", "conda_error", "render_outcome", "run_plan",
 
 #: How much of a failed command's output a report keeps.
 _TAIL = 2000
+#: How much of each stream of a command is kept in memory: its end, where the error is.
+OUTPUT_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -85,23 +91,75 @@ class Outcome:
 
 
 def run_step(step: Step, *, echo: bool) -> StepResult:
-    """Run one command with its extra variables; relay its output when *echo*."""
+    """Run one command with its extra variables; relay its output as it comes when *echo*.
+
+    Of each stream only the last :data:`OUTPUT_LIMIT` bytes are kept (from a line start): a
+    command may print without end, and what went wrong comes last. What is relayed is all.
+    """
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             step.argv,
             env={**os.environ, **step.env},
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
         )
     except OSError as err:
         return StepResult(step, 127, "", f"cannot run {step.argv[0]}: {err.strerror or err}")
-    if echo:
-        sys.stdout.write(proc.stdout)
-        sys.stderr.write(proc.stderr)
-        sys.stdout.flush()
-    return StepResult(step, proc.returncode, proc.stdout, proc.stderr)
+    with proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        tails = (
+            _Tail(proc.stdout, sys.stdout if echo else None),
+            _Tail(proc.stderr, sys.stderr if echo else None),
+        )
+        readers = [threading.Thread(target=tail.drain, daemon=True) for tail in tails]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+        returncode = proc.wait()
+    return StepResult(step, returncode, tails[0].text(), tails[1].text())
+
+
+class _Tail:
+    """One output stream of a command: drained to its end, relayed, its last bytes kept."""
+
+    def __init__(self, stream: IO[bytes], echo: TextIO | None) -> None:
+        self._stream = stream
+        self._echo = echo
+        self._kept = bytearray()
+        self._cut = False
+        self._encoding = locale.getpreferredencoding(False)
+        decoder = codecs.getincrementaldecoder(self._encoding)("replace")
+        self._decoder = io.IncrementalNewlineDecoder(decoder, translate=True)
+
+    def drain(self) -> None:
+        """Read the stream to its end (a full pipe would stall the command)."""
+        while chunk := self._stream.read(1 << 16):
+            self._relay(chunk)
+            self._kept += chunk
+            if len(self._kept) > 2 * OUTPUT_LIMIT:
+                del self._kept[:-OUTPUT_LIMIT]
+                self._cut = True
+        self._relay(b"", final=True)
+
+    def _relay(self, chunk: bytes, final: bool = False) -> None:
+        if self._echo is None:
+            return
+        try:
+            self._echo.write(self._decoder.decode(chunk, final))
+            self._echo.flush()
+        except (OSError, ValueError):  # our own output is gone: keep draining the command's
+            self._echo = None
+
+    def text(self) -> str:
+        """The kept end, decoded as ``text=True`` would (universal newlines)."""
+        kept = bytes(self._kept[-OUTPUT_LIMIT:])
+        if self._cut or len(self._kept) > OUTPUT_LIMIT:
+            kept = kept[kept.find(b"\n") + 1 :]  # from a whole line (-1 + 1: all of it)
+        text = kept.decode(self._encoding, "replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def conda_error(result: StepResult) -> str:

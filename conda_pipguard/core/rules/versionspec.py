@@ -52,12 +52,31 @@ def parse_version(text: object) -> Version | None:
 
 
 def _prefix_match(installed: Version, prefix: str) -> bool | None:
+    """Whether *installed* starts with the release *prefix* (``1.26`` of ``1.26.*``), as conda's.
+
+    conda pads a shorter version with zeros and reads a pre-, post- or dev-release tag as part
+    of the segment it follows: ``1.26.0rc1`` starts with ``1.26``. Whether ``1.26rc1`` starts
+    with ``1.26.0`` depends on how it was spelled, which a parsed version no longer says: that,
+    and a prefix that is not a plain release, is not evaluated.
+    """
     wanted = parse_version(prefix)
-    if wanted is None:
+    if wanted is None or _tagged(wanted) or wanted.local:
         return None
-    size = len(wanted.release)
-    release = installed.release + (0,) * max(0, size - len(installed.release))
-    return release[:size] == wanted.release and not installed.is_prerelease
+    if installed.epoch != wanted.epoch:
+        return False
+    size, written = len(wanted.release), len(installed.release)
+    if written >= size:
+        return installed.release[:size] == wanted.release
+    if installed.release != wanted.release[:written]:
+        return False
+    if _tagged(installed):
+        return None
+    return not any(wanted.release[written:])  # 1.26 starts with 1.26.0
+
+
+def _tagged(version: Version) -> bool:
+    """Whether *version* carries a pre-, post- or dev-release tag."""
+    return bool(version.pre) or version.post is not None or version.dev is not None
 
 
 def _term(installed: Version, term: str) -> bool | None:
@@ -94,7 +113,8 @@ def _term(installed: Version, term: str) -> bool | None:
 
 def _compatible(wanted: Version) -> str:
     release = wanted.release[:-1] if len(wanted.release) > 1 else wanted.release
-    return ".".join(str(part) for part in release)
+    epoch = f"{wanted.epoch}!" if wanted.epoch else ""
+    return epoch + ".".join(str(part) for part in release)
 
 
 def match_version(spec: str, version: str) -> bool | None:

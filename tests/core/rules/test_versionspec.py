@@ -25,6 +25,14 @@ from conda_pipguard.core.rules.versionspec import match_depends, match_version, 
         ("<1.0|>=2", "1.5", False),
         (">=1,<2|>=3", "3.1", True),
         ("*", "9", True),
+        # a pre-release tag belongs to the segment it follows: 1.26.0rc1 starts with 1.26
+        ("1.26.*", "1.26.0rc1", True),
+        ("=1.26", "1.26rc1", True),
+        ("2.*", "2.0.0.dev1", True),
+        ("=1.26.0", "1.26", True),
+        ("=1.26.0", "1.27rc1", False),
+        ("1.*", "1!1.0", False),  # another epoch
+        ("~=1!1.26", "1!1.27", True),
     ],
 )
 def test_subset_of_conda_version_specs(spec, version, expected):
@@ -38,6 +46,8 @@ def test_subset_of_conda_version_specs(spec, version, expected):
         (">=1.0", "not-a-version"),
         ("(>=1,<2)|>3", "1.5"),
         (">=1.2.3_1", "1"),
+        ("=1.26.0", "1.26rc1"),  # conda's answer depends on how 1.26rc1 was spelled
+        ("=1.26rc1", "1.26.0"),  # a prefix that is not a plain release
     ],
 )
 def test_unsupported_syntax_is_not_evaluated(spec, version):
