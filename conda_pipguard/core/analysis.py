@@ -25,7 +25,6 @@ from .ownership import (
     label,
     name_keys,
     project_key,
-    sha256_file,
 )
 from .rules_env import debris, duplicate, stranded, unsatisfied, user_site
 from .rules_files import file_findings
@@ -51,7 +50,6 @@ __all__ = [
     "label",
     "name_keys",
     "project_key",
-    "sha256_file",
 ]
 
 #: The rules that take only the overlay and the fix spelling.
