@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import safeio
+from .containment import LEADS_OUTSIDE
 from .metafiles import MetadataDir, RecordEntry, RecordListing, first, parse_headers, read_small
 from .names import canonicalize_name
 
@@ -138,7 +139,7 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
     dists: list[DistDir] = []
     debris: list[Debris] = []
     if not safeio.is_within(prefix, site):
-        return dists, [Debris(site_packages, f"not read: {safeio.LEADS_OUTSIDE}")]
+        return dists, [Debris(site_packages, f"not read: {LEADS_OUTSIDE}")]
     try:
         with os.scandir(site) as listing:
             entries = {entry.name: entry for entry in listing}
@@ -148,7 +149,7 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
         rel = f"{site_packages}/{name}"
         if entries[name].is_symlink() and not safeio.is_within(prefix, site / name):
             if name.endswith((".dist-info", ".egg-info", ".egg-link")):
-                debris.append(Debris(rel, f"not read: {safeio.LEADS_OUTSIDE}"))
+                debris.append(Debris(rel, f"not read: {LEADS_OUTSIDE}"))
         elif name.startswith("~"):
             debris.append(Debris(rel, "left behind by an interrupted pip install or uninstall"))
         elif name.endswith(".conda_trash"):

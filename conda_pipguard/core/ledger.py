@@ -18,7 +18,7 @@ needs, in this order:
 Answers are memoised, so the order in which rules ask does not change them. Paths are plain
 prefix-relative strings; nothing here builds ``pathlib`` objects. A directory that leads out of
 the prefix through a link is neither listed nor stated, and a file is hashed only through
-:class:`~.safeio.Within`: what lies behind such a link reads as missing, and is never read.
+:class:`~.containment.Within`: what lies behind such a link reads as missing, and is never read.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from __future__ import annotations
 import enum
 import os
 
+from .containment import Within
 from .distributions import RecordEntry
 from .records import CondaRecord, RecordFile
-from .safeio import Within
 
 
 class Content(enum.Enum):

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .containment import Within
 from .distributions import Distribution
 from .environment import Environment
 from .names import canonicalize_name
 from .records import CondaRecord, RecordFile
-from .safeio import Within
 
 #: Metadata files whose change shows that another installer reinstalled a distribution.
 _SIGNATURE_FILES = ("INSTALLER", "RECORD", "METADATA", "PKG-INFO")

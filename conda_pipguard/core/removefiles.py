@@ -2,7 +2,7 @@
 
 The ``remove-files`` step of a repair (an env without pip, or stale pip metadata) runs this
 module as ``python -I -m conda_pipguard.core.removefiles PREFIX PATH...``. Every prefix-relative
-path goes through :class:`~.safeio.Within`: its directory, every link resolved, must lie in the
+path goes through :class:`~.containment.Within`: its directory, every link resolved, must lie in the
 prefix, and so must what it points to when it is a link. It is then removed through a descriptor
 of its directory without following it: a link is removed as a link, a directory is emptied by
 descriptor without ever entering a link. A path that leads out is left alone and said on stderr
@@ -20,7 +20,7 @@ import stat
 import sys
 from collections.abc import Iterable, Sequence
 
-from .safeio import DIR_FD, LEADS_OUTSIDE, Within, prefix_relative
+from .containment import DIR_FD, LEADS_OUTSIDE, Within, prefix_relative
 
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .channels import KNOWN_SUBDIRS, channel_name
+from .containment import LEADS_OUTSIDE
 from .diagnosis import Diagnosis
 from .distributions import Distribution
 from .environment import Environment
@@ -31,7 +32,6 @@ from .ownership import BYTECODE
 from .removefiles import refused
 from .repair_plan import Reinstall, Removal, RepairPlan, Suggestion
 from .repair_steps import CondaLauncher, Step, conda_steps, remove_files_step
-from .safeio import LEADS_OUTSIDE
 
 __all__ = [
     "KNOWN_SUBDIRS",
