@@ -80,3 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except MemoryError:  # past every cap: one line, not a traceback
+        sys.stderr.write(
+            "conda-pipguard: error: out of memory reading the environment (a file in it is "
+            "larger than this machine can read)\n"
+        )
+        return 1

@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Iterator
 from typing import Any
 
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -134,6 +135,63 @@ def read_text(
         UnicodeDecodeError: Not UTF-8 and *errors* is ``strict``.
     """
     return read_bytes(path, limit=limit, root=root).decode("utf-8", errors)
+
+
+def read_lines(
+    path: str | os.PathLike[str],
+    *,
+    limit: int,
+    root: str | None = None,
+    max_line: int = 64 * 1024,
+) -> Iterator[str]:
+    """The lines of a regular file of at most *limit* bytes, read a block at a time.
+
+    Lines are decoded as UTF-8 (undecodable bytes replaced) and split as ``str.splitlines``
+    splits them; a line longer than *max_line* is cut to its first *max_line* characters. The
+    file is never held whole: memory stays at a block (a MiB) and a line whatever its size.
+
+    Raises:
+        UnreadableFile: Not a regular file, larger than *limit* (also when it grows while
+            being read), or a symbolic link out of *root*.
+        OSError: The file cannot be opened or read.
+    """
+    name = os.fspath(path)
+    fd = _open(name, root)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(errno.EINVAL, "not a regular file", name)
+        if info.st_size > limit:
+            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+        pending = b""
+        skipping = False  # in the rest of a line already cut
+        total = 0
+        while block := os.read(fd, 1 << 20):
+            total += len(block)
+            if total > limit:
+                raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+            data = pending + block
+            end = data.rfind(b"\n") + 1  # a newline is never inside a UTF-8 sequence
+            complete, pending = data[:end], data[end:]
+            if complete and skipping:
+                complete, skipping = complete[complete.find(b"\n") + 1 :], False
+            if complete:
+                lines = complete.decode("utf-8", "replace").splitlines()
+                if max(map(len, lines), default=0) > max_line:
+                    lines = [line[:max_line] for line in lines]
+                yield from lines
+            if len(pending) > max_line:
+                if not skipping:
+                    yield from _decoded(pending[:max_line])
+                pending, skipping = b"", True
+        if pending and not skipping:
+            yield from _decoded(pending)
+    finally:
+        os.close(fd)
+
+
+def _decoded(line: bytes) -> list[str]:
+    return line.decode("utf-8", "replace").splitlines() or [""]
 
 
 def loads_json(text: str | bytes) -> Any:

@@ -132,3 +132,16 @@ def test_python_module_entry_point(envs):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{clean}: clean")
+
+
+def test_out_of_memory_is_one_line_not_a_traceback(envs, capsys, monkeypatch):
+    """The last guard behind the caps (tests/core/test_hostile.py runs files as large as they
+    allow under a 1 GiB address space): whatever still exhausts memory is said in one line."""
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("conda_pipguard.cli.status.diagnose", exhausted)
+    code, out, err = run(capsys, "status", "-p", str(envs[1]))
+    assert (code, out) == (1, "")
+    assert err.startswith("conda-pipguard: error: out of memory") and err.count("\n") == 1
