@@ -145,8 +145,8 @@ class RecordListing:
         normpath = posixpath.normpath
         for row in rows:
             rel = row[0]
-            if rel.startswith("/") or rel[1:3] == ":/":
-                continue  # absolute: outside the prefix as far as the analysis goes
+            if rel.startswith("/") or rel[1:3] == ":/" or "\0" in rel:
+                continue  # absolute: outside the prefix as far as the analysis goes; NUL: none
             path = f"{site_packages}/{rel}"
             if ".." in rel or "./" in rel or "//" in rel:
                 path = normpath(path)

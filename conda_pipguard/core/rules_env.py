@@ -15,6 +15,7 @@ from .names import canonicalize_name
 from .overlay import Overlay
 from .ownership import installer_of, label
 from .requirements import needed
+from .versionspec import specifier_allows
 
 
 def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
@@ -43,10 +44,10 @@ def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             spec = str(requirement.specifier)
             if target is None:
                 problem = "is not installed"
-            elif spec and not requirement.specifier.contains(target.version, prereleases=True):
+            elif spec and specifier_allows(requirement.specifier, target.version) is False:
                 problem = f"is installed as {target.version}"
             else:
-                continue
+                continue  # met, or not evaluated (a version that does not parse)
             wanted = f"{requirement.name}{spec}"
             fix = (
                 fixes.conda("install", wanted)

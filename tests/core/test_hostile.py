@@ -139,6 +139,28 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
         dist_info(p, "numpy") / "METADATA",
         "Metadata-Version: 2.1\nName: numpy\nVersion: " + "9" * 5000 + "\n",
     ),
+    "record-path-with-nul-in-its-directory": lambda p: replace(
+        dist_info(p, "numpy") / "RECORD",
+        (dist_info(p, "numpy") / "RECORD").read_text() + "numpy/a\0b/c.py,,\n",
+    ),
+    "required-version-of-5000-digits": lambda p: replace(
+        dist_info(p, "tinyweb") / "METADATA",
+        "Metadata-Version: 2.1\nName: tinyweb\nVersion: 1.0\nRequires-Dist: numpy>="
+        + "9" * 5000
+        + "\nRequires-Dist: scipy (>=1"
+        + "0" * 5000
+        + ")\n",
+    ),
+    "installed-version-of-5000-digits-required": lambda p: (
+        replace(
+            dist_info(p, "numpy") / "METADATA",
+            "Metadata-Version: 2.1\nName: numpy\nVersion: " + "9" * 5000 + "\n",
+        ),
+        replace(
+            dist_info(p, "tinyweb") / "METADATA",
+            "Metadata-Version: 2.1\nName: tinyweb\nVersion: 1.0\nRequires-Dist: numpy>=1\n",
+        ),
+    ),
     "installer-not-utf8": lambda p: replace(dist_info(p, "numpy") / "INSTALLER", b"pip\xff\xfe\n"),
     "installer-is-a-fifo": lambda p: fifo(dist_info(p, "numpy") / "INSTALLER"),
     "direct-url-not-utf8": lambda p: replace(
