@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from .containment import DIR_FD, LEADS_OUTSIDE, Within, prefix_relative
+from .printable import printable
 
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
@@ -206,9 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     left_out, failed = remove_paths(args[0], args[1:])
     for path in left_out:
-        sys.stderr.write(f"not touched: {path} ({LEADS_OUTSIDE})\n")
+        sys.stderr.write(printable(f"not touched: {path} ({LEADS_OUTSIDE})") + "\n")
     for line in failed:
-        sys.stderr.write(f"{line}\n")
+        sys.stderr.write(printable(line) + "\n")
     return 1 if left_out or failed else 0
 
 

@@ -29,6 +29,7 @@ from .findings import Finding
 from .ledger import Ledger
 from .names import canonicalize_name
 from .ownership import BYTECODE
+from .printable import printable_lines
 from .removefiles import refused
 from .repair_plan import Reinstall, Removal, RepairPlan, Suggestion
 from .repair_steps import CondaLauncher, Step, conda_steps, remove_files_step
@@ -326,4 +327,4 @@ def render_plan(plan: RepairPlan) -> str:
         lines.extend(f"  not touched: {path} ({LEADS_OUTSIDE})" for path in removal.refused)
     for blocker in plan.blockers:
         lines.append(f"  cannot repair: {blocker}")
-    return "\n".join(lines)
+    return printable_lines(lines)

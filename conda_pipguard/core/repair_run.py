@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .diagnosis import Diagnosis
+from .printable import printable, printable_lines
 from .repair import RepairError, RepairPlan, Step
 from .report import render_text
 
@@ -128,7 +129,7 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
     results: list[StepResult] = []
     for index, step in enumerate(plan.steps):
         if echo:
-            sys.stdout.write(f"\n==> {index + 1}. {step.shown}\n")
+            sys.stdout.write(f"\n==> {index + 1}. {printable(step.shown)}\n")
             sys.stdout.flush()
         result = run_step(step, echo=echo and step.action != "check")
         if result.returncode == 0:
@@ -163,5 +164,4 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
             for offset, step in enumerate(outcome.not_run, start=1)
         )
         lines.append("Fix the cause, then run `fix` again (it plans from what is there now).")
-    lines.append("Now: " + render_text(after, colour=colour))
-    return "\n".join(lines)
+    return printable_lines(lines) + "\nNow: " + render_text(after, colour=colour)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .findings import Severity
+from .printable import printable_lines
 from .timeline import Effect, Event, Timeline, format_time
 
 _MARKS = {Severity.ERROR: "!", Severity.WARNING: "~", Severity.INFO: " "}
@@ -43,4 +44,4 @@ def render_timeline(timeline: Timeline) -> str:
     if timeline.notes:
         lines += ["", *(f"note: {note}" for note in timeline.notes)]
     lines += ["", "legend: ! error, ~ warning, ? what cannot be known"]
-    return "\n".join(lines)
+    return printable_lines(lines)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.findings import Severity, count_of
+from ..core.printable import printable
 from ..core.repair import RepairError, build_plan, render_plan
 from ..core.repair_run import render_outcome, run_plan
 from .matcher import conda_matcher
@@ -48,7 +49,9 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
     if not problems:
         if not analysis.non_conda:
             return f"{ok_mark} Every Python package in this environment came from conda.\n"
-        names = ", ".join(f"{f.distribution or f.location} ({f.kind})" for f in findings[:_SHOWN])
+        names = printable(
+            ", ".join(f"{f.distribution or f.location} ({f.kind})" for f in findings[:_SHOWN])
+        )
         more = f" and {len(findings) - _SHOWN} more" if len(findings) > _SHOWN else ""
         return (
             f"{ok_mark} {count_of(len(analysis.non_conda), 'Python package')} did not come from "
@@ -61,14 +64,14 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
     ]
     shown = findings if verbose else problems[:_SHOWN]
     for finding in shown:
-        lines.append(f"  {finding.level!s:<7} {finding.kind}: {finding.message}")
+        lines.append(printable(f"  {finding.level!s:<7} {finding.kind}: {finding.message}"))
         if verbose and finding.fix:
-            lines.append(f"          fix: {finding.fix}")
+            lines.append(printable(f"          fix: {finding.fix}"))
     if len(shown) < len(findings if verbose else problems):
         lines.append(f"  ... and {len(problems) - len(shown)} more (conda doctor -v)")
     lines.append(
-        f"\n  Details: conda pipguard status {target}\n"
-        f"  Repair:  conda pipguard fix {target}   (or: conda doctor --fix {NAME})\n"
+        f"\n  Details: conda pipguard status {printable(target)}\n"
+        f"  Repair:  conda pipguard fix {printable(target)}   (or: conda doctor --fix {NAME})\n"
     )
     return "\n".join(lines)
 
@@ -101,7 +104,7 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     try:
         outcome = run_plan(plan, echo=not context.quiet)
     except RepairError as err:
-        sys.stderr.write(f"{NAME}: {err}\n")
+        sys.stderr.write(printable(f"{NAME}: {err}") + "\n")
         return 1
     after = diagnose(prefix, diagnosis.env.name, matcher=conda_matcher())
     sys.stdout.write(render_outcome(outcome, plan, after, colour=False) + "\n")

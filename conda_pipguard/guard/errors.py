@@ -5,6 +5,7 @@ from __future__ import annotations
 from conda.exceptions import CondaError
 
 from ..core.errors import PipguardError
+from ..core.printable import printable
 
 
 class CondaPipguardError(CondaError):
@@ -17,7 +18,7 @@ class CondaPipguardError(CondaError):
     @classmethod
     def from_core(cls, err: PipguardError) -> CondaPipguardError:
         """Wrap a core error, keeping its message and exit code."""
-        return cls(str(err), err.exit_code)
+        return cls(printable(str(err)), err.exit_code)
 
 
 class PipguardBlocked(CondaError):

@@ -119,10 +119,12 @@ def planned(
 
 def render_impacts(impacts: list[Impact], *, header: str) -> list[str]:
     """A header, then one line per impact with its fix."""
+    from ..core.printable import printable
+
     lines = [header]
     for item in impacts:
-        lines.append(f"  - {item.message}")
-        lines.append(f"    fix: {item.fix}")
+        lines.append(printable(f"  - {item.message}"))
+        lines.append(printable(f"    fix: {item.fix}"))
     return lines
 
 
@@ -139,7 +141,9 @@ def _blocked(impacts: list[Impact], env: Environment) -> Exception:
         f"Repair first with `conda pipguard fix {target}`, or rerun this one command with "
         "CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway."
     )
-    return PipguardBlocked("\n".join(lines))
+    from ..core.printable import printable_lines
+
+    return PipguardBlocked(printable_lines(lines))
 
 
 @never_break_conda("post-solve")

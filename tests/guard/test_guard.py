@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.guard.conftest import requires_conda
-from tests.support.envkit import tree_hashes
+from tests.support.envkit import site_packages, tree_hashes
 
 pytestmark = requires_conda
 
@@ -35,6 +35,15 @@ def test_install_into_a_pip_touched_env_warns_on_stderr(conda_envs, touched):
     assert "(1 Python package here is not from conda)" in err
     assert f"conda pipguard status -p {touched}" in err
     assert list(touched.glob("conda-meta/tool-1.0-*.json"))
+
+
+def test_the_warning_shows_escape_sequences_escaped(conda_envs, touched):
+    (metadata,) = site_packages(touched).glob("numpy-2.1.0.dist-info/METADATA")
+    metadata.write_text(metadata.read_text().replace("Version: 2.1.0", "Version: 2.1.0\x1b[2J"))
+    _out, err, code = conda_envs.run("install", touched, "tool", "-y", "--dry-run")
+    assert code == 0
+    assert "\x1b" not in err
+    assert "conda-pipguard: numpy 2.1.0\\x1b[2J (pip) shadows conda's numpy 1.26.4" in err
 
 
 def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, touched):
