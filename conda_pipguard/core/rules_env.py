@@ -180,7 +180,7 @@ def debris(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     findings.extend(
         Finding(
             "corrupt-record",
-            f"{problem.record_path} {problem.reason}; conda cannot read this package's record",
+            f"{problem.record_path} {problem.reason}; {problem.consequence}",
             "restore the file from a backup, or reinstall that package with "
             f"{fixes.conda('install', '--force-reinstall')} <package>",
             location=problem.record_path,

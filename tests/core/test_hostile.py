@@ -96,6 +96,13 @@ def dist_info(prefix: Path, name: str) -> Path:
     return next(site_packages(prefix).glob(f"{name}-*.dist-info"))
 
 
+def _keep_one_paths_data_entry(prefix: Path, package: str) -> None:
+    """``paths_data`` of one valid entry (not of the dist-info), ``files`` whole."""
+    paths = json.loads(record(prefix, package).read_text())["paths_data"]["paths"]
+    kept = [entry for entry in paths if ".dist-info/" not in entry["_path"]][:1]
+    edit_record(prefix, package, paths_data={"paths": kept})
+
+
 def fifo(path: Path) -> None:
     replace(path, b"")
     path.unlink()
@@ -115,6 +122,7 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
     "depends-is-a-dict": lambda p: edit_record(p, "scipy", depends={"numpy": "<2"}),
     "paths-data-paths-is-a-number": lambda p: edit_record(p, "scipy", paths_data={"paths": 3}),
     "paths-data-is-a-list": lambda p: edit_record(p, "scipy", paths_data=[1, 2]),
+    "paths-data-of-one-entry-over-files": lambda p: _keep_one_paths_data_entry(p, "numpy"),
     "name-is-a-list": lambda p: edit_record(p, "scipy", name=["x"]),
     "version-of-5000-digits": lambda p: edit_record(p, "scipy", version="1" * 5000),
     "record-is-a-list": lambda p: replace(record(p, "scipy"), "[1, 2, 3]"),
@@ -207,7 +215,13 @@ def test_every_command_answers(env, scenario):
 
 @pytest.mark.parametrize(
     "scenario",
-    ["depends-is-a-string", "depends-is-a-dict", "files-is-a-number", "record-is-a-list"],
+    [
+        "depends-is-a-string",
+        "depends-is-a-dict",
+        "files-is-a-number",
+        "record-is-a-list",
+        "paths-data-of-one-entry-over-files",
+    ],
 )
 def test_a_wrong_typed_field_is_a_corrupt_record_finding(env, scenario):
     SCENARIOS[scenario](env)
