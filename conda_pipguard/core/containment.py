@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import re
 import stat
 
 from .safeio import UnreadableFile, is_under, read_fd
@@ -35,6 +36,8 @@ class OutsideEnvironment(UnreadableFile):
         super().__init__(errno.EXDEV, LEADS_OUTSIDE, path)
 
 
+#: What ``normpath`` would change: empty, ``.`` or ``..`` components, a trailing slash.
+_UNUSUAL = re.compile(r"(^|/)\.{1,2}(/|$)|//|/$|^$")
 #: Longer prefix-relative paths are refused: no system opens them, and resolving their
 #: directories one component at a time would cost their length squared.
 _MAX_PATH = 4096
@@ -48,6 +51,8 @@ def prefix_relative(path: str) -> str | None:
     """
     if "\0" in path or len(path) > _MAX_PATH or path.startswith("/"):
         return None
+    if not _UNUSUAL.search(path):
+        return path  # already normal: most paths a record lists
     norm = posixpath.normpath(path) if path else "."
     if norm == ".":
         return ""
@@ -84,11 +89,15 @@ class Within:
 
         A directory that does not exist is its parent's real path joined with its name.
         """
+        try:
+            return self._dirs[directory]  # asked before, as it is spelled
+        except KeyError:
+            pass
         rel = prefix_relative(directory)
         if rel is None:
             return None
         try:
-            return self._dirs[rel]
+            return self._dirs.setdefault(directory, self._dirs[rel])
         except KeyError:
             pass
         parts = rel.split("/")

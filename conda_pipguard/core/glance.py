@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import safeio
+from .containment import Within
 from .distributions import (
     DistDir,
     Distribution,
@@ -151,6 +152,7 @@ class _Meta:
         self._parsed: dict[str, CondaRecord | None] = {}
         self._raw: dict[str, bytes | None] = {}
         self.mapper = PathMapper(None)
+        self.within = Within(prefix)  # one containment check for every metadata hash
 
     def names_of(self, key: str) -> list[str]:
         """Conda packages that may provide Python project *key* (the inverse of ``name_keys``)."""
@@ -289,7 +291,7 @@ def _owner_of(prefix: str, meta: _Meta, entry: DistDir) -> tuple[bool, CondaReco
         record = meta.lists(n, entry.path)
         if record is not None:
             dist = with_metadata(root, shallow_distribution(entry))
-            return is_intact(root, dist, record), record
+            return is_intact(root, dist, record, within=meta.within), record
     if not names and _installer(root, entry) == "conda":
         return True, None
     return False, None

@@ -197,7 +197,7 @@ def _record_files(
             size = None
         by_path[path] = make((path, sha, path_type, size))
     files = raw.get("files")
-    if not isinstance(files, list) or files == list(by_path):
+    if not isinstance(files, list) or files == list(by_path) or _same_paths(by_path, files):
         return tuple(by_path.values()), 0, 0  # the usual record: both list the same paths
     # Otherwise the union (``paths_data`` first, with its hashes): a path one list drops is
     # still conda's, so a file pip replaced there is still seen; the disagreement is counted.
@@ -219,6 +219,14 @@ def _record_files(
             by_path[path] = RecordFile(path, None, "pyc_file" if pyc else "hardlink")
     only_paths_data = len(by_path) - len(listed) if entries and files else 0
     return tuple(by_path.values()), (only_files if entries else 0), only_paths_data
+
+
+def _same_paths(by_path: dict[str, RecordFile], files: list[Any]) -> bool:
+    """Whether ``files`` lists the paths of *by_path*, in any order (one set comparison)."""
+    try:
+        return by_path.keys() == set(files)
+    except TypeError:  # an entry that is not hashable: not a list of paths
+        return False
 
 
 def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
