@@ -71,7 +71,8 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 
     For the whole session: every ``PIP_*``, ``UV_*``, ``CONDA_*``, ``MAMBA_*`` and ``PIXI_*``
     variable is dropped, ``HOME``/``XDG_CONFIG_HOME`` point into an empty directory (no
-    ``~/.config/pip``, ``~/.condarc``, user site) and ``XDG_CONFIG_DIRS`` to an empty stand-in
+    ``~/.config/pip``, ``~/.condarc``, ``~/.conda/environments.txt``, user site; also for conda
+    run as root, see :func:`_conda_user_files_in`) and ``XDG_CONFIG_DIRS`` to an empty stand-in
     for ``/etc/xdg`` (no ``/etc/xdg/pip/pip.conf``). pip always reads ``/etc/pip.conf`` as well:
     the kit runs pip through ``envkit.PIP_LAUNCHER``, which leaves it out, the core's reader of
     pip's configuration does the same in this process, and the conda tests leave conda's system
@@ -96,7 +97,29 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         # In this process too, pip's global configuration is read from XDG_CONFIG_DIRS only, as
         # the kit's pip launcher reads it: not from /etc/pip.conf.
         patch.setattr(pipconfig, "global_config_dirs", _xdg_config_dirs_only)
+        _conda_user_files_in(home, patch)
         yield home
+
+
+def _conda_user_files_in(home: Path, patch: pytest.MonkeyPatch) -> None:
+    """conda's per-user files in the session's *home* too, also those it found before.
+
+    conda computed the user ``.condarc`` that ``conda config`` writes when it was imported (with
+    this conftest, before the session began), and run by an administrator (root) it reads (and
+    rewrites) ``~/.conda/environments.txt`` in the home directory of every user of the machine's
+    user database, whatever ``HOME`` says: the user database this session sees has one user,
+    this one, whose home is the session's.
+    """
+    if os.name == "posix":
+        import pwd
+
+        me = pwd.getpwuid(os.getuid())
+        entry = pwd.struct_passwd((*me[:5], str(home), me.pw_shell))
+        patch.setattr(pwd, "getpwall", lambda: [entry])
+    if HAVE_CONDA:
+        from conda.base import context as conda_context
+
+        patch.setattr(conda_context, "user_rc_path", str(home / ".condarc"))
 
 
 #: ``0`` builds every env in place instead of copying the session's template of its kind.

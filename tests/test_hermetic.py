@@ -12,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import HAVE_CONDA
 from tests.support.envkit import CACHE_ENV_VAR, global_pip_conf
+from tests.support.machine_users import HOMES_VAR
 
 HOSTILE_PIP_CONF = """\
 [global]
@@ -103,3 +106,35 @@ def test_the_suite_passes_on_a_machine_with_hostile_configuration(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_no_environments_txt_of_the_machine_reaches_conda(tmp_path):
+    """A home of the machine's whose ``.conda/environments.txt`` lists another env.
+
+    conda reads that file in ``$HOME``, and run as root in every home the user database lists:
+    the planted env must not show in ``conda pipguard status --all``, nor the file be rewritten.
+    """
+    if not HAVE_CONDA:
+        pytest.skip("conda is not importable here")
+    other = tmp_path / "another-env"
+    (other / "conda-meta").mkdir(parents=True)
+    (other / "conda-meta" / "history").write_text("")
+    home = tmp_path / "home"
+    registry = home / ".conda" / "environments.txt"
+    registry.parent.mkdir(parents=True)
+    registry.write_text(f"{other}\n/no/such/env\n")
+    before = registry.read_text()
+    env = {**os.environ, "HOME": str(home), HOMES_VAR: str(home)}
+    pytest_run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    plugin = ["-p", "tests.support.machine_users", "--basetemp", str(tmp_path / "basetemp")]
+    result = subprocess.run(
+        [*pytest_run, *plugin, "tests/guard/test_status_all.py"],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout
+    assert registry.read_text() == before  # conda did not even clean it

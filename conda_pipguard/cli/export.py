@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import CannotWrite
+from ..core.printable import printable
 from .host import Host
 
 SUMMARY = "Write an environment.yml: conda's packages, and pip only for what conda lacks."
@@ -45,7 +46,7 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     )
     text = render_yaml(result.spec)
     for note in result.notes:
-        sys.stderr.write(f"note: {note}\n")
+        sys.stderr.write(printable(f"note: {note}") + "\n")
     path = getattr(args, "file", None)
     if path:
         try:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ..core.diagnosis import diagnose
 from ..core.errors import NotACondaEnvironment
+from ..core.printable import printable, printable_lines
 from .envreport import EnvReport, Options, matcher_for, report_of
 
 
@@ -26,7 +27,7 @@ def _unexamined(prefix: str, name: str | None, verdict: str, reason: str) -> Env
         prefix,
         name,
         {"prefix": prefix, "name": name, verdict: reason},
-        f"{title}: {said}: {reason}",
+        printable(f"{title}: {said}: {reason}"),
         verdict,
         problem=reason,
     )
@@ -81,7 +82,7 @@ def summary_table(reports: Iterable[EnvReport]) -> str:
     reports = list(reports)
     rows = [("env", "verdict", "errors", "warnings", "lock")]
     for report in reports:
-        env = report.name or report.prefix
+        env = printable(report.name or report.prefix)  # escaped before the widths are taken
         if report.failed or report.skipped:
             rows.append((env, report.verdict, "-", "-", "-"))
         else:
@@ -102,4 +103,4 @@ def summary_table(reports: Iterable[EnvReport]) -> str:
     summary = ", ".join(f"{count} {verdict}" for verdict, count in sorted(tally.items()))
     noun = "environment" if len(reports) == 1 else "environments"
     lines.append(f"{len(reports)} {noun}: {summary or 'none'}")
-    return "\n".join(lines)
+    return printable_lines(lines)

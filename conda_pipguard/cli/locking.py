@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..core.errors import PipguardError
 from ..core.locks.results import LockAction
+from ..core.printable import printable
 from .common import Target
 from .host import Host
 
@@ -32,7 +33,7 @@ def skipped(target: Target, lock: str) -> LockAction:
 def _text(action: LockAction) -> str:
     verb = f"would be {action.action}" if action.dry_run else action.action
     where = f" ({action.path})" if action.path else ""
-    return f"{action.prefix}: {action.lock} lock {verb}{where}: {action.reason}\n"
+    return printable(f"{action.prefix}: {action.lock} lock {verb}{where}: {action.reason}") + "\n"
 
 
 def run_on_targets(
@@ -75,7 +76,7 @@ def run_on_targets(
         for action in actions:
             sys.stdout.write(_text(action))
     for target, err in errors:
-        sys.stderr.write(f"conda-pipguard: error: {target.prefix}: {err}\n")
+        sys.stderr.write(printable(f"conda-pipguard: error: {target.prefix}: {err}") + "\n")
     if errors:
         return 1
     return host.dry_run_done() if flags.dry_run else 0

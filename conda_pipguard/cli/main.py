@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.errors import PipguardError
+from ..core.printable import printable
 from . import export, fix, history, mark, status, unmark
 from .host import Host, StandaloneHost
 
@@ -77,7 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args, StandaloneHost())
     except PipguardError as err:
-        sys.stderr.write(f"conda-pipguard: error: {err}\n")
+        sys.stderr.write(printable(f"conda-pipguard: error: {err}") + "\n")
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except MemoryError:  # past every cap: one line, not a traceback
+        sys.stderr.write(
+            "conda-pipguard: error: out of memory reading the environment (a file in it is "
+            "larger than this machine can read)\n"
+        )
+        return 1

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..core.diagnosis import diagnose
+from ..core.printable import printable
 from ..core.report import use_colour
 from ..core.rules.kinds import Severity
 from .envreport import EnvReport, Options, matcher_for, report_of
@@ -62,7 +63,8 @@ def _many(args: argparse.Namespace, host: Host, options: Options, flags: Flags) 
     reports = []
     for number, report in enumerate(examine_all(targets, options, jobs=jobs), start=1):
         if show_progress:
-            sys.stderr.write(f"\rscanned {number}/{len(targets)}: {report.prefix}\033[K")
+            said = printable(f"scanned {number}/{len(targets)}: {report.prefix}")
+            sys.stderr.write(f"\r{said}\033[K")
         reports.append(report)
     if show_progress:
         sys.stderr.write("\r\033[K")

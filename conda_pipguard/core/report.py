@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
 from .disk.frozen import OVERRIDE
+from .printable import printable
 from .rules.findings import count_of
 from .rules.kinds import Severity
 
@@ -36,12 +37,15 @@ def _paint(text: str, key: Any, colour: bool) -> str:
 
 
 def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
-    """A verdict line, a summary line, then one line per finding with its fix, worst first."""
+    """A verdict line, a summary line, then one line per finding with its fix, worst first.
+
+    Every line is made :func:`~.printable.printable` before it is coloured.
+    """
     env, analysis = diagnosis.env, diagnosis.analysis
-    title = f"{env.name} ({env.prefix})" if env.name else str(env.prefix)
+    title = printable(f"{env.name} ({env.prefix})" if env.name else str(env.prefix))
     lines = [f"{title}: {_paint(diagnosis.verdict, diagnosis.verdict, colour)}"]
     python = f"Python {env.python.version}" if env.python else "no Python"
-    lines.append(
+    summary = (
         f"  {python}, {count_of(len(env.records), 'conda package')}, "
         f"{count_of(len(env.distributions), 'Python distribution')} "
         f"({len(analysis.non_conda)} not from conda), "
@@ -52,25 +56,31 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
             else ""
         )
     )
+    lines.append(printable(summary))
     if diagnosis.frozen is not None:
         lines.append(
-            f"  {diagnosis.frozen.describe()}: conda and pipguard change nothing here "
-            f"without {OVERRIDE}"
+            printable(
+                f"  {diagnosis.frozen.describe()}: conda and pipguard change nothing here "
+                f"without {OVERRIDE}"
+            )
         )
     soft = diagnosis.marker.soft
     if soft is not None and (soft.stale_pins or soft.unpinned):
         stale = [*soft.stale_pins, *(f"{name} (not pinned)" for name in soft.unpinned)]
         lines.append(
-            f"  soft-lock pins out of date: {', '.join(stale)}; "
-            f"refresh them: conda pipguard mark --soft {env.target_flag}"
+            printable(
+                f"  soft-lock pins out of date: {', '.join(stale)}; "
+                f"refresh them: conda pipguard mark --soft {env.target_flag}"
+            )
         )
-    lines += [f"  soft lock: {line}" for line in (soft.overrides if soft is not None else ())]
+    overrides = soft.overrides if soft is not None else ()
+    lines += [printable(f"  soft lock: {line}") for line in overrides]
     width = max((len(f.kind) for f in analysis.findings), default=0)
     for finding in analysis.findings:
         level = _paint(f"{finding.level!s:<7}", finding.level, colour)
-        lines.append(f"  {level} {finding.kind:<{width}}  {finding.message}")
+        lines.append(f"  {level} {printable(f'{finding.kind:<{width}}  {finding.message}')}")
         if finding.fix:
-            lines.append(f"  {'':<7} {'':<{width}}  fix: {finding.fix}")
+            lines.append(printable(f"  {'':<7} {'':<{width}}  fix: {finding.fix}"))
     if not analysis.findings:
         lines.append("  nothing to report: every Python distribution here came from conda")
     return "\n".join(lines)

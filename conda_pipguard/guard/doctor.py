@@ -22,6 +22,7 @@ from typing import Any
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import EnvironmentFrozen, RepairError
 from ..core.model.ownership import label
+from ..core.printable import printable
 from ..core.repair.build import build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
 from ..core.rules.findings import Finding, count_of
@@ -122,7 +123,9 @@ def render_check(
     if not problems:
         if not analysis.non_conda:
             return f"{ok_mark} Every Python package in this environment came from conda.\n"
-        names = ", ".join(f"{f.distribution or f.location} ({f.kind})" for f in findings[:_SHOWN])
+        names = printable(
+            ", ".join(f"{f.distribution or f.location} ({f.kind})" for f in findings[:_SHOWN])
+        )
         more = f" and {len(findings) - _SHOWN} more" if len(findings) > _SHOWN else ""
         return (
             f"{ok_mark} {count_of(len(analysis.non_conda), 'Python package')} did not come from "
@@ -136,9 +139,9 @@ def render_check(
     shown = findings if verbose else problems[:_SHOWN]
     for finding in shown:
         message = without_files(finding) if file_checks else finding.message
-        lines.append(f"  {finding.level!s:<7} {finding.kind}: {message}")
+        lines.append(printable(f"  {finding.level!s:<7} {finding.kind}: {message}"))
         if verbose and finding.fix:
-            lines.append(f"          fix: {finding.fix}")
+            lines.append(printable(f"          fix: {finding.fix}"))
     if len(shown) < len(findings if verbose else problems):
         lines.append(f"  ... and {len(problems) - len(shown)} more (conda doctor -v)")
     lines.append("")
@@ -146,8 +149,8 @@ def render_check(
     if file_checks and about_files:
         lines.append(_files_line(about_files, file_checks, target))
     lines.append(
-        f"  Details: conda pipguard status {target}\n"
-        f"  Repair:  conda pipguard fix {target}   (or: conda doctor --fix {NAME})\n"
+        f"  Details: conda pipguard status {printable(target)}\n"
+        f"  Repair:  conda pipguard fix {printable(target)}   (or: conda doctor --fix {NAME})\n"
     )
     return "\n".join(lines)
 
@@ -192,7 +195,7 @@ def fixer(prefix: str, args: argparse.Namespace, confirm: Callable[[str], Any]) 
     try:
         outcome = run_plan(plan, echo=not context.quiet)
     except RepairError as err:
-        sys.stderr.write(f"{NAME}: {err}\n")
+        sys.stderr.write(printable(f"{NAME}: {err}") + "\n")
         return 1
     after = diagnose(prefix, diagnosis.env.name, matcher=conda_matcher())
     sys.stdout.write(render_outcome(outcome, plan, after, colour=False) + "\n")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from conda.exceptions import CondaError
 
 from ..core.errors import PipguardError
+from ..core.printable import printable
 
 #: How every refusal ends: the one way past it, for this command only.
 _GO_AHEAD = "rerun this one command with CONDA_PLUGINS_PIPGUARD_MODE=warn to go ahead anyway"
@@ -26,7 +27,7 @@ class CondaPipguardError(CondaError):
     @classmethod
     def from_core(cls, err: PipguardError) -> CondaPipguardError:
         """Wrap a core error, keeping its message and exit code."""
-        return cls(str(err), err.exit_code)
+        return cls(printable(str(err)), err.exit_code)
 
 
 class PipguardBlocked(CondaPipguardError):
@@ -42,7 +43,7 @@ class PipguardBlocked(CondaPipguardError):
             "conda-pipguard blocked this transaction: it would break packages pip installed "
             "(pipguard_mode: block). Nothing was changed.",
             *impacts,
-            f"Repair first with `conda pipguard fix {target}`, or {_GO_AHEAD}.",
+            f"Repair first with `conda pipguard fix {printable(target)}`, or {_GO_AHEAD}.",
         ]
         super().__init__("\n".join(lines))
 

@@ -29,13 +29,14 @@ def _name(env: Any) -> str | None:
 def export(env: Any) -> str:
     """Render conda's ``Environment`` model as conda-pipguard's environment.yml."""
     from ..core.diagnosis import diagnose
+    from ..core.printable import printable
     from ..core.repair.export import EnvironmentSpec, export_spec, render_yaml
 
     prefix = getattr(env, "prefix", None)
     if prefix and (Path(prefix) / "conda-meta").is_dir():
         result = export_spec(diagnose(prefix, _name(env)))
         for note in result.notes:
-            sys.stderr.write(f"note: {note}\n")
+            sys.stderr.write(printable(f"note: {note}") + "\n")
         return render_yaml(result.spec)
     config = getattr(env, "config", None)
     spec = EnvironmentSpec(

@@ -119,10 +119,12 @@ def planned(
 
 def render_impacts(impacts: list[Impact], *, header: str | None) -> list[str]:
     """A header (if any), then one line per impact with its fix."""
+    from ..core.printable import printable
+
     lines = [header] if header else []
     for item in impacts:
-        lines.append(f"  - {item.message}")
-        lines.append(f"    fix: {item.fix}")
+        lines.append(printable(f"  - {item.message}"))
+        lines.append(printable(f"    fix: {item.fix}"))
     return lines
 
 

@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..core.disk import safeio
 from ..core.disk.kept_records import EVIDENCE_DIR, RecordAtRisk, records_at_risk, split_record_name
 from .safety import never_break_conda, say
 
@@ -30,15 +31,23 @@ def _evidence_dir(prefix: Path) -> Path | None:
     return folder
 
 
-def _write_copy(source: Path, folder: Path) -> bool:
-    """Copy *source* into *folder* atomically; False when an identical copy is already there."""
-    data = source.read_bytes()
+def _write_copy(prefix: Path, source: Path, folder: Path) -> bool:
+    """Copy *source* into *folder* atomically; False when an identical copy is already there.
+
+    Both are read through the bounded reader: a FIFO or a link to ``/dev/zero`` in place of a
+    copy neither blocks nor fills memory, and is replaced by the copy. A record that cannot be
+    read is not copied.
+    """
+    try:
+        data = safeio.read_bytes(source, limit=safeio.RECORD_JSON_LIMIT, root=str(prefix))
+    except OSError:
+        return False
     target = folder / source.name
     try:
-        if target.read_bytes() == data:
+        if safeio.read_bytes(target, limit=len(data), root=str(folder)) == data:
             return False
-    except FileNotFoundError:
-        pass
+    except OSError:
+        pass  # none, or not a copy we can read (a FIFO, a device, too large): replaced
     folder.mkdir(exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
     try:
@@ -60,7 +69,7 @@ def keep_records(prefix: Path) -> list[RecordAtRisk]:
     return [
         record
         for record in at_risk
-        if _write_copy(prefix / "conda-meta" / record.file_name, folder)
+        if _write_copy(prefix, prefix / "conda-meta" / record.file_name, folder)
     ]
 
 

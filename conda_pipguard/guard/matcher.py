@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.rules.versionspec import Matcher
+from ..core.rules.versionspec import MAX_VERSION_LENGTH, Matcher
 
 
 def conda_matcher() -> Matcher | None:
@@ -14,6 +14,8 @@ def conda_matcher() -> Matcher | None:
         return None
 
     def matcher(entry: str, version: str) -> bool | None:
+        if len(version) > MAX_VERSION_LENGTH:
+            return None  # not a version anyone published: not evaluated, as without conda
         try:
             version_spec = MatchSpec(entry).version  # the build part is not ours to judge
             return True if version_spec is None else bool(version_spec.match(version))

@@ -32,7 +32,9 @@ def quiet() -> bool:
 def say(lines: list[str]) -> None:
     """Print guard output to stderr, unless conda is in ``--json``/``--quiet`` mode."""
     if lines and not quiet():
-        sys.stderr.write("\n".join(lines) + "\n")
+        from ..core.printable import printable_lines  # not at import: see plugin.py
+
+        sys.stderr.write(printable_lines(lines) + "\n")
         sys.stderr.flush()
 
 
@@ -49,7 +51,9 @@ def new_command() -> None:
 
 
 def _detail(err: BaseException) -> str:
-    text = " ".join(f"{type(err).__name__}: {err}".split())
+    from ..core.printable import printable
+
+    text = printable(" ".join(f"{type(err).__name__}: {err}".split()))
     return text if len(text) <= _DETAIL else text[: _DETAIL - 3] + "..."
 
 

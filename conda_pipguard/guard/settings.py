@@ -13,8 +13,10 @@ AUTO_MARK = ("none", "base", "all")
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], bool | str]:
+    """A validator that takes a value exactly as written, as conda's own settings do."""
+
     def validate(value: str) -> bool | str:
-        return str(value).strip().lower() in choices or f"must be one of: {', '.join(choices)}"
+        return value in choices or f"must be one of: {', '.join(choices)}"
 
     return validate
 
@@ -65,17 +67,18 @@ def _plugin_setting(name: str, default: object) -> object:
 
 
 def mode() -> str:
-    """``warn``, ``block`` or ``off``, read case-insensitively.
+    """``warn``, ``block`` or ``off``, exactly (conda's own settings neither strip nor fold case).
 
     Raises:
-        PipguardSettingError: The value is none of them (a typo must not turn the guard off).
+        PipguardSettingError: The value is none of them (``" Block "`` and ``BLOCK`` included:
+            a typo must not turn the guard off, nor be guessed at).
     """
-    value = str(_plugin_setting("pipguard_mode", "warn")).strip().lower()
+    value = _plugin_setting("pipguard_mode", "warn")
     if value not in MODES:
         from .errors import PipguardSettingError
 
         raise PipguardSettingError(f"pipguard_mode is {value!r}; use one of: {', '.join(MODES)}")
-    return value
+    return str(value)
 
 
 def block_intended() -> bool:
@@ -90,8 +93,8 @@ def block_intended() -> bool:
 
 def auto_mark() -> str:
     """``none``, ``base`` or ``all``."""
-    value = str(_plugin_setting("pipguard_auto_mark", "none")).strip().lower()
-    return value if value in AUTO_MARK else "none"
+    value = _plugin_setting("pipguard_auto_mark", "none")
+    return str(value) if value in AUTO_MARK else "none"
 
 
 def auto_mark_soft() -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.cli.conftest import run, run_json
+from tests.support.envkit import site_packages
 
 
 @pytest.fixture
@@ -132,3 +135,60 @@ def test_python_module_entry_point(envs):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{clean}: clean")
+
+
+def test_out_of_memory_is_one_line_not_a_traceback(envs, capsys, monkeypatch):
+    """The last guard behind the caps (tests/core/test_hostile.py runs files as large as they
+    allow under a 1 GiB address space): whatever still exhausts memory is said in one line."""
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("conda_pipguard.cli.status.diagnose", exhausted)
+    code, out, err = run(capsys, "status", "-p", str(envs[1]))
+    assert (code, out) == (1, "")
+    assert err.startswith("conda-pipguard: error: out of memory") and err.count("\n") == 1
+
+
+ESC = "\x1b"
+
+
+def test_escape_sequences_from_the_env_are_never_printed_raw(envs, numpy_channel, capsys):
+    """METADATA names and versions, a conda record and a history command holding escapes."""
+    _, broken = envs
+    numpy_channel.wheel("tinyweb", "1.0", {"tinyweb.py": ""})
+    numpy_channel.pip(broken, "install", "tinyweb")
+    for name, old, new in (
+        ("numpy-2.1.0", "Version: 2.1.0", "Version: 2.1.0\x1b[2J\x1b[H"),
+        ("tinyweb-1.0", "Name: tinyweb", "Name: tinyweb\x1b]0;pwned\x07"),
+    ):
+        (metadata,) = site_packages(broken).glob(f"{name}.dist-info/METADATA")
+        metadata.write_text(metadata.read_text().replace(old, new))
+    (record,) = (broken / "conda-meta").glob("numpy-1.26.4-*.json")
+    data = json.loads(record.read_text())
+    data["version"] = "1.26.4\x1b[8m"
+    data["channel"] = "https://x/\x1b[31mred"
+    record.write_text(json.dumps(data))
+    history = broken / "conda-meta" / "history"
+    history.write_text(
+        history.read_text() + "==> 2026-01-01 00:00:00 <==\n# cmd: conda install \x9b2J\r\n"
+    )
+    target = ["-p", str(broken)]
+    for argv in (
+        ["status", *target],
+        ["status", "--all"],
+        ["history", *target],
+        ["fix", *target, "--dry-run"],
+        ["mark", *target, "--dry-run"],
+        ["export", *target],
+    ):
+        _, out, err = run(capsys, *argv)
+        shown = out + err
+        assert ESC not in shown and "\x9b" not in shown and "\x07" not in shown, argv
+    _, out, _ = run(capsys, "status", *target)
+    assert "numpy 2.1.0\\x1b[2J\\x1b[H (pip) shadows conda's numpy 1.26.4\\x1b[8m" in out
+    assert "tinyweb\\x1b]0;pwned\\x07 1.0 (pip)" in out
+    _, out, _ = run(capsys, "history", *target)
+    assert "conda install \\x9b2J" in out
+    _, out, _ = run(capsys, "status", *target, "--json")
+    assert ESC in "".join(json.loads(out)["findings"][0]["message"])  # JSON escapes its own way

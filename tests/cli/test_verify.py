@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
+from conda_pipguard.core.bounded_run import run_bounded
 from tests.cli.conftest import run, run_json
-from tests.conftest import NUMPY_1, NUMPY_2
-from tests.support.envkit import tree_hashes
+from tests.conftest import NUMPY_1, NUMPY_2, add_story_packages
+from tests.support.envkit import EnvKit, site_packages, tree_hashes
 
 
 @pytest.fixture
@@ -77,3 +86,110 @@ def test_verify_on_an_env_whose_imports_work(numpy_channel, capsys):
     assert data["verify"] == {"ran": True, "packages": 0, "failed": 0, "checks": []}
     _, out, _ = run(capsys, "status", "-p", str(prefix), "--verify")
     assert "verify: no conda package is involved in a finding; nothing imported" in out
+
+
+#: Run by a ``.pth`` in every start of the env's Python: what a hostile or broken one may do.
+HOOK = """
+import os, sys, time
+def note(*words):
+    with open({log!r}, "a") as log:
+        log.write(" ".join(map(str, words)) + "\\n")
+note("main", os.getpid())
+if {mode!r} in ("escape", "escape-closed", "group", "hang"):
+    pid = os.fork()
+    if pid == 0:
+        if {mode!r} != "group":
+            os.setsid()  # out of the interpreter's process group and session
+        if {mode!r} == "escape-closed":
+            os.close(2)
+        time.sleep(600)
+        os._exit(0)
+    note("child", pid)
+if {mode!r} == "hang":
+    time.sleep(600)
+if {mode!r} == "flood":
+    while True:
+        sys.stderr.write("x" * 65536)
+"""
+VERIFY_TIMEOUT = 2
+#: What the verify may take beyond its timeout: the scan, starting pythons on a busy machine.
+MARGIN = 8
+
+
+def _processes() -> dict[int, tuple[str, int, int]]:
+    """Every live process: pid -> (state, process group, session), from /proc."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as stat:
+                    fields = stat.read().rpartition(b")")[2].split()
+            except OSError:
+                continue
+            found[int(name)] = (fields[0].decode(), int(fields[2]), int(fields[3]))
+    return found
+
+
+def _limits() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+
+@pytest.fixture(scope="module")
+def shadowed(tmp_path_factory):
+    kit = add_story_packages(EnvKit(tmp_path_factory.mktemp("verify")))
+    prefix = kit.create("story", ["python", "pip", "numpy"], dialect="conda")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    return prefix
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="processes are looked up in /proc")
+@pytest.mark.parametrize("mode", ["escape", "escape-closed", "group", "hang", "flood"])
+def test_verify_ends_in_time_and_leaves_no_process(shadowed, tmp_path, mode):
+    log = tmp_path / "pids"
+    hook = tmp_path / "hook.py"
+    hook.write_text(HOOK.format(log=str(log), mode=mode))
+    pth = site_packages(shadowed) / "zz-hostile.pth"
+    pth.write_text(f"import os; exec(open({str(hook)!r}).read())\n")
+    command = [sys.executable, "-m", "conda_pipguard", "status", "-p", str(shadowed), "--json"]
+    command += ["--verify", "--verify-timeout", str(VERIFY_TIMEOUT)]
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=VERIFY_TIMEOUT + 60,
+            preexec_fn=_limits,
+            check=False,
+        )
+        took = time.monotonic() - started
+    finally:
+        pth.unlink()
+        pids = {int(line.split()[1]) for line in log.read_text().splitlines()}
+        left = {
+            pid: info
+            for pid, info in _processes().items()
+            if info[0] != "Z" and (pid in pids or info[1] in pids or info[2] in pids)
+        }
+        for pid in left:  # never leave the machine a sleeper, whatever the outcome
+            os.kill(pid, signal.SIGKILL)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert took < VERIFY_TIMEOUT + MARGIN, f"{mode}: took {took:.1f} s"
+    assert left == {}, f"{mode}: processes left behind: {left}"
+    assert len(pids) == (1 if mode == "flood" else 2)
+    (check,) = json.loads(result.stdout)["verify"]["checks"]
+    assert check["package"] == "numpy"
+    assert check["imports"] is (mode not in ("hang", "flood")), check
+
+
+def test_bounded_run_keeps_a_bounded_part_of_the_output(tmp_path):
+    script = "import sys; sys.stderr.write('x' * 3_000_000); sys.stderr.write('end')"
+    result = run_bounded(
+        [sys.executable, "-c", script],
+        timeout=30,
+        env=dict(os.environ),
+        cwd=str(tmp_path),
+        limit=1024,
+    )
+    assert (result.returncode, result.timed_out, result.truncated) == (0, False, True)
+    assert result.stderr == "x" * 1024

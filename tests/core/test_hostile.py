@@ -55,18 +55,14 @@ def env(story, tmp_path) -> Path:
     return copy
 
 
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
-def run(prefix: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+def run(prefix: Path, *argv: str, memory: int = MEMORY) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "conda_pipguard", argv[0], "-p", str(prefix), *argv[1:]]
     return subprocess.run(
         command,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
-        preexec_fn=_limits,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory)),
         env={**os.environ, "NO_COLOR": "1"},
         check=False,
     )
@@ -100,6 +96,13 @@ def dist_info(prefix: Path, name: str) -> Path:
     return next(site_packages(prefix).glob(f"{name}-*.dist-info"))
 
 
+def _keep_one_paths_data_entry(prefix: Path, package: str) -> None:
+    """``paths_data`` of one valid entry (not of the dist-info), ``files`` whole."""
+    paths = json.loads(record(prefix, package).read_text())["paths_data"]["paths"]
+    kept = [entry for entry in paths if ".dist-info/" not in entry["_path"]][:1]
+    edit_record(prefix, package, paths_data={"paths": kept})
+
+
 def fifo(path: Path) -> None:
     replace(path, b"")
     path.unlink()
@@ -119,6 +122,7 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
     "depends-is-a-dict": lambda p: edit_record(p, "scipy", depends={"numpy": "<2"}),
     "paths-data-paths-is-a-number": lambda p: edit_record(p, "scipy", paths_data={"paths": 3}),
     "paths-data-is-a-list": lambda p: edit_record(p, "scipy", paths_data=[1, 2]),
+    "paths-data-of-one-entry-over-files": lambda p: _keep_one_paths_data_entry(p, "numpy"),
     "name-is-a-list": lambda p: edit_record(p, "scipy", name=["x"]),
     "version-of-5000-digits": lambda p: edit_record(p, "scipy", version="1" * 5000),
     "record-is-a-list": lambda p: replace(record(p, "scipy"), "[1, 2, 3]"),
@@ -142,6 +146,28 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
     "metadata-version-of-5000-digits": lambda p: replace(
         dist_info(p, "numpy") / "METADATA",
         "Metadata-Version: 2.1\nName: numpy\nVersion: " + "9" * 5000 + "\n",
+    ),
+    "record-path-with-nul-in-its-directory": lambda p: replace(
+        dist_info(p, "numpy") / "RECORD",
+        (dist_info(p, "numpy") / "RECORD").read_text() + "numpy/a\0b/c.py,,\n",
+    ),
+    "required-version-of-5000-digits": lambda p: replace(
+        dist_info(p, "tinyweb") / "METADATA",
+        "Metadata-Version: 2.1\nName: tinyweb\nVersion: 1.0\nRequires-Dist: numpy>="
+        + "9" * 5000
+        + "\nRequires-Dist: scipy (>=1"
+        + "0" * 5000
+        + ")\n",
+    ),
+    "installed-version-of-5000-digits-required": lambda p: (
+        replace(
+            dist_info(p, "numpy") / "METADATA",
+            "Metadata-Version: 2.1\nName: numpy\nVersion: " + "9" * 5000 + "\n",
+        ),
+        replace(
+            dist_info(p, "tinyweb") / "METADATA",
+            "Metadata-Version: 2.1\nName: tinyweb\nVersion: 1.0\nRequires-Dist: numpy>=1\n",
+        ),
     ),
     "installer-not-utf8": lambda p: replace(dist_info(p, "numpy") / "INSTALLER", b"pip\xff\xfe\n"),
     "installer-is-a-fifo": lambda p: fifo(dist_info(p, "numpy") / "INSTALLER"),
@@ -189,7 +215,13 @@ def test_every_command_answers(env, scenario):
 
 @pytest.mark.parametrize(
     "scenario",
-    ["depends-is-a-string", "depends-is-a-dict", "files-is-a-number", "record-is-a-list"],
+    [
+        "depends-is-a-string",
+        "depends-is-a-dict",
+        "files-is-a-number",
+        "record-is-a-list",
+        "paths-data-of-one-entry-over-files",
+    ],
 )
 def test_a_wrong_typed_field_is_a_corrupt_record_finding(env, scenario):
     SCENARIOS[scenario](env)
@@ -211,3 +243,39 @@ def test_site_packages_outside_the_prefix_is_not_scanned(env):
     data = json.loads(run(env, "status", "--json").stdout)
     assert data["python"]["site_packages"].startswith("lib/")
     assert not any("/usr/lib" in (f.get("fix") or "") for f in data["findings"])
+
+
+def _many_requirements(prefix: Path) -> None:
+    """pip's numpy with a METADATA of 15 MB of distinct ``Requires-Dist`` lines (cap: 16 MiB)."""
+    lines = ["Metadata-Version: 2.1", "Name: numpy", "Version: 2.1.0"]
+    lines += (f"Requires-Dist: dependency-number-{i}>=1.0" for i in range(340_000))
+    text = "\n".join(lines) + "\n"
+    assert 15_000_000 < len(text) < 16 * 1024**2
+    replace(dist_info(prefix, "numpy") / "METADATA", text)
+
+
+def _long_history(prefix: Path) -> None:
+    """A ~200 MB ``conda-meta/history`` (cap: 256 MiB) of distinct packages, then repeats."""
+    path = prefix / "conda-meta" / "history"
+    head = path.read_text()
+    distinct = "".join(f"+defaults::package-{i}-1.0-0\n" for i in range(250_000))
+    block = "".join(f"-defaults::package-{i}-1.0-0\n" for i in range(40_000))
+    replace(path, head + "==> 2026-01-01 00:00:00 <==\n# cmd: conda install\n" + distinct)
+    with path.open("a") as history:
+        for _ in range((200_000_000 - path.stat().st_size) // len(block)):
+            history.write(block)
+    assert 190_000_000 < path.stat().st_size < 256 * 1024**2
+
+
+@pytest.mark.parametrize("damage", [_many_requirements, _long_history], ids=["metadata", "history"])
+def test_files_as_large_as_the_caps_allow_fit_in_1_gib(env, damage):
+    """What the caps let through ends in findings or one line, never a MemoryError."""
+    damage(env)
+    for argv in (("status", "--json"), ("status",), ("history",), ("mark", "--dry-run")):
+        result = run(env, *argv, memory=1024**3)
+        said = f"{argv}: exit {result.returncode}\n{result.stderr[-2000:]}"
+        assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, said
+        assert result.returncode in (0, 1), said
+        if argv == ("status", "--json"):
+            kinds = {f["kind"] for f in json.loads(result.stdout)["findings"]}
+            assert "shadowed" in kinds, said

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from tests.guard.conftest import requires_conda
 from tests.guard.test_recovery import assert_conda_files_match_the_record
+from tests.support.bounded import call_bounded
 from tests.support.envkit import tree_hashes
 
 pytestmark = requires_conda
@@ -85,3 +87,43 @@ def test_no_damage_no_copy_no_line(conda_envs, story):
     _, err, code = conda_envs.cli("list", "-p", story)
     assert code == 0 and KEPT not in err and "pipguard" not in err
     assert tree_hashes(story / "conda-meta") == before
+
+
+def _plant(path, hostile: str) -> None:
+    if hostile == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+
+
+def _keep(prefix) -> list[str]:
+    from conda_pipguard.guard.kept_records import keep_records
+
+    return [record.name for record in keep_records(prefix)]
+
+
+def _verdict(prefix) -> tuple[str, list[str]]:
+    from conda_pipguard.core.diagnosis import diagnose
+
+    diagnosis = diagnose(prefix, environ={"PATH": ""})
+    return diagnosis.verdict, [f.kind for f in diagnosis.analysis.findings]
+
+
+@pytest.mark.parametrize("hostile", ["fifo", "dev-zero"])
+def test_a_fifo_or_dev_zero_in_place_of_a_kept_copy(numpy_channel, hostile):
+    """Neither the pre-command (keeping a copy) nor status (reading it) blocks or fills memory."""
+    kit = numpy_channel
+    prefix = kit.create("story", ["python", "pip", "numpy", "scipy"], dialect="conda")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    (record,) = (prefix / "conda-meta").glob("numpy-1.26.4-*.json")
+    copy = prefix / "conda-meta" / KEPT / record.name
+    copy.parent.mkdir()
+    _plant(copy, hostile)
+    assert call_bounded(_keep, prefix) == ["numpy"]
+    assert not copy.is_symlink() and copy.read_bytes() == record.read_bytes()  # replaced
+
+    record.unlink()  # as conda list does; and the copy is hostile again
+    copy.unlink()
+    _plant(copy, hostile)
+    verdict, kinds = call_bounded(_verdict, prefix)
+    assert verdict == "broken" and "shadowed" in kinds

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.guard.conftest import requires_conda
-from tests.support.envkit import tree_hashes
+from tests.support.envkit import site_packages, tree_hashes
 
 pytestmark = requires_conda
 
@@ -35,6 +35,15 @@ def test_install_into_a_pip_touched_env_warns_on_stderr(conda_envs, touched):
     assert "(1 Python package here is not from conda)" in err
     assert f"conda pipguard status -p {touched}" in err
     assert list(touched.glob("conda-meta/tool-1.0-*.json"))
+
+
+def test_the_warning_shows_escape_sequences_escaped(conda_envs, touched):
+    (metadata,) = site_packages(touched).glob("numpy-2.1.0.dist-info/METADATA")
+    metadata.write_text(metadata.read_text().replace("Version: 2.1.0", "Version: 2.1.0\x1b[2J"))
+    _out, err, code = conda_envs.run("install", touched, "tool", "-y", "--dry-run")
+    assert code == 0
+    assert "\x1b" not in err
+    assert "conda-pipguard: numpy 2.1.0\\x1b[2J (pip) shadows conda's numpy 1.26.4" in err
 
 
 def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, touched):
@@ -175,25 +184,41 @@ def test_corrupt_metadata_does_not_stop_conda(conda_envs, touched):
     assert "Traceback" not in err
 
 
-def _set_mode(monkeypatch, value):
+def _set_mode(monkeypatch, value, tmp_path=None):
+    """The mode by conda's variable, or (with *tmp_path*) as written in a ``.condarc``."""
     from conda.base.context import reset_context
 
-    monkeypatch.setenv("CONDA_PLUGINS_PIPGUARD_MODE", value)
+    if tmp_path is None:
+        monkeypatch.setenv("CONDA_PLUGINS_PIPGUARD_MODE", value)
+    else:
+        condarc = tmp_path / "condarc"
+        condarc.write_text(f"plugins:\n  pipguard_mode: {json.dumps(value)}\n")
+        monkeypatch.setenv("CONDARC", str(condarc))
     reset_context()
 
 
-def test_mode_is_read_case_insensitively(conda_envs, touched, monkeypatch):
+def test_mode_block_blocks(conda_envs, touched, monkeypatch):
     from conda_pipguard.guard.errors import PipguardBlocked
 
-    _set_mode(monkeypatch, "BLOCK")
+    _set_mode(monkeypatch, "block")
     _, _, excinfo = conda_envs.run("update", touched, "numpy", "-y", raises=PipguardBlocked)
     assert "blocked this transaction" in str(excinfo.value)
 
 
-def test_an_invalid_mode_refuses_the_command_in_one_line(conda_envs, touched, monkeypatch):
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [("blok", "variable"), ("BLOCK", "variable"), (" Block ", "condarc"), ("block ", "condarc")],
+)
+def test_an_invalid_mode_refuses_the_command_in_one_line(
+    conda_envs, touched, monkeypatch, tmp_path, value, where
+):
+    """Taken exactly as written, as conda takes its own settings: no strip, no case folding.
+
+    (conda strips a variable's value itself: the spaces are written in a ``.condarc``.)
+    """
     from conda_pipguard.guard.errors import PipguardSettingError
 
-    _set_mode(monkeypatch, "blok")
+    _set_mode(monkeypatch, value, tmp_path if where == "condarc" else None)
     before = tree_hashes(touched)
     _, _, excinfo = conda_envs.run("install", touched, "tool", "-y", raises=PipguardSettingError)
     message = str(excinfo.value)

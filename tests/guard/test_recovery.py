@@ -130,6 +130,41 @@ def test_fix_works_in_block_mode(conda_envs, story, monkeypatch):
     assert_conda_files_match_the_record(story, "numpy")
 
 
+@pytest.mark.parametrize("via", ["fix", "doctor"])
+def test_fix_never_touches_what_a_link_out_of_the_env_reaches(conda_envs, numpy_channel, via):
+    """Without pip in the env the plan removes files itself: not through a directory link."""
+    if via == "doctor" and not doctor_has_fixers():
+        pytest.skip("this conda has no `conda doctor --fix` (conda < 26.1)")
+    kit = conda_envs.kit
+    prefix = conda_envs.create("python", "numpy")
+    donor = kit.create("donor", ["python", "pip"])
+    sp = site_packages(prefix)
+    kit.pip(donor, "install", "--no-deps", "--upgrade", "--target", sp, "numpy==2.1.0")
+    outside = kit.root / "outside"
+    (outside / "tree").mkdir(parents=True)
+    sentinels = [outside / "keep.txt", outside / "tree" / "deep.txt"]
+    for sentinel in sentinels:
+        sentinel.write_text("must survive\n")
+    (sp / "numpy" / "evil").symlink_to(outside, target_is_directory=True)
+    (record,) = sp.glob("numpy-2.1.0.dist-info/RECORD")
+    record.write_text(
+        record.read_text() + "numpy/evil/keep.txt,,\nnumpy/evil/tree,,\nnumpy/evil,,\n"
+    )
+
+    if via == "fix":
+        out, err, code = conda_envs.cli("pipguard", "fix", "-p", prefix, "-y")
+    else:
+        out, err, code = conda_envs.cli("doctor", "-p", prefix, "--fix", "-y", "pipguard")
+    assert code == 0, err
+    assert all(sentinel.read_text() == "must survive\n" for sentinel in sentinels)
+    rel = f"{sp.relative_to(prefix)}/numpy/evil"
+    for path in (f"{rel}/keep.txt", f"{rel}/tree", rel):
+        assert f"not touched: {path} (leads outside the environment through a link)" in out
+    assert "Done: all 3 commands succeeded." in out
+    assert not (sp / "numpy-2.1.0.dist-info").exists()
+    assert_conda_files_match_the_record(prefix, "numpy")
+
+
 def test_dry_run_through_conda_changes_nothing(conda_envs, story):
     from conda.exceptions import DryRunExit
 

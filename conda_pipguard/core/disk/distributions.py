@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import safeio
+from .containment import LEADS_OUTSIDE
 from .metafiles import MetadataDir, RecordEntry, RecordListing, first, parse_headers, read_small
 from .names import canonicalize_name
 
@@ -130,11 +132,14 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], list[Debris]]:
     """List metadata entries of *site_packages* (prefix-relative) without reading them.
 
-    This is the cheap scan the hooks use: a single ``scandir``.
+    This is the cheap scan the hooks use: a single ``scandir``. Neither *site_packages* nor a
+    metadata entry is read through a link that leads out of *prefix* (each is debris).
     """
     site = prefix / site_packages
     dists: list[DistDir] = []
     debris: list[Debris] = []
+    if not safeio.is_within(prefix, site):
+        return dists, [Debris(site_packages, f"not read: {LEADS_OUTSIDE}")]
     try:
         with os.scandir(site) as listing:
             entries = {entry.name: entry for entry in listing}
@@ -142,7 +147,10 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
         return dists, debris
     for name in sorted(entries):
         rel = f"{site_packages}/{name}"
-        if name.startswith("~"):
+        if entries[name].is_symlink() and not safeio.is_within(prefix, site / name):
+            if name.endswith((".dist-info", ".egg-info", ".egg-link")):
+                debris.append(Debris(rel, f"not read: {LEADS_OUTSIDE}"))
+        elif name.startswith("~"):
             debris.append(Debris(rel, "left behind by an interrupted pip install or uninstall"))
         elif name.endswith(".conda_trash"):
             debris.append(Debris(rel, "a file conda could not delete (.conda_trash)"))

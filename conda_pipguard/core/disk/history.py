@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,54 +158,134 @@ class _RevisionBuilder:
         )
 
 
-def parse_history(text: str) -> History:
-    """Parse the text of a ``conda-meta/history`` file."""
-    revisions: list[Revision] = []
-    problems: list[str] = []
-    current: _RevisionBuilder | None = None
-    for number, raw_line in enumerate(text.splitlines(), start=1):
-        line = raw_line.strip()
-        if not line:
-            continue
-        header = _HEADER.match(line)
-        if header:
-            if current is not None:
-                revisions.append(current.build())
-            current = _RevisionBuilder(header.group("date"))
-            continue
-        if current is None:
-            current = _RevisionBuilder("")
-        if line.startswith("#"):
+#: What one history may hold once parsed: revisions, distinct package lines and spec strings,
+#: and references to them (a package line or a spec). A history past these (tens of times the
+#: longest real ones, which a file under the 256 MiB cap can be) is not read, as an unreadable
+#: one, and its parse stops there: memory and time stay bounded whatever it holds.
+MAX_REVISIONS = 50_000
+MAX_DISTINCT = 200_000
+MAX_REFERENCES = 2_000_000
+#: Lines that cannot be understood are reported up to this many, then counted.
+MAX_PROBLEMS = 20
+
+
+class _TooLarge(Exception):
+    """The history holds more than the parse keeps."""
+
+
+class _Parse:
+    """The state of one parse: the revisions so far, and each distinct string made once."""
+
+    def __init__(self) -> None:
+        self.revisions: list[Revision] = []
+        self.problems: list[str] = []
+        self.unreadable = 0
+        self.current: _RevisionBuilder | None = None
+        self.dists: dict[str, HistoryDist | None] = {}
+        self.strings: dict[str, str] = {}
+        self.references = 0
+
+    def check(self) -> None:
+        if self.references > MAX_REFERENCES:
+            raise _TooLarge(f"more than {MAX_REFERENCES:,} entries")
+        if len(self.dists) + len(self.strings) > MAX_DISTINCT:
+            raise _TooLarge(f"more than {MAX_DISTINCT:,} distinct packages and specs")
+
+    def dist(self, body: str) -> HistoryDist | None:
+        try:
+            return self.dists[body]
+        except KeyError:
+            value = self.dists[body] = HistoryDist.parse(body)
+            return value
+
+    def intern(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        strings = self.strings
+        return tuple(strings.setdefault(value, value) for value in values)
+
+    def start(self, date: str) -> _RevisionBuilder:
+        self.finish()
+        if len(self.revisions) >= MAX_REVISIONS:
+            raise _TooLarge(f"more than {MAX_REVISIONS:,} revisions")
+        self.check()
+        self.current = _RevisionBuilder(date)
+        return self.current
+
+    def finish(self) -> None:
+        if self.current is not None:
+            self.revisions.append(self.current.build())
+            self.current = None
+
+    def line(self, number: int, line: str) -> None:
+        current = self.current
+        first = line[0]
+        if first in "+-":
+            self.package(number, line, current or self.start(""))
+        elif first == "#":
+            current = current or self.start("")
             if match := _CMD.match(line):
                 current.cmd = match.group("cmd")
             elif match := _SPECS.match(line):
-                current.specs[match.group("kind")] = _parse_specs(match.group("specs"))
-            continue
+                specs = self.intern(_parse_specs(match.group("specs")))
+                self.references += len(specs)
+                current.specs[match.group("kind")] = specs
+        elif first == "=" and (header := _HEADER.match(line)):
+            self.start(header.group("date"))
+        else:
+            self.package(number, line, current or self.start(""))
+
+    def package(self, number: int, line: str, current: _RevisionBuilder) -> None:
         sign, body = (line[0], line[1:]) if line[0] in "+-" else ("+", line)
-        dist = HistoryDist.parse(body)
+        dist = self.dist(body)
+        self.references += 1
+        if not self.references & 0xFFFF:
+            self.check()
         if dist is None:
-            problems.append(f"line {number}: {line[:80]!r} is not a package")
+            self.unreadable += 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(f"line {number}: {line[:80]!r} is not a package")
         elif sign == "+":
             current.linked.append(dist)
         else:
             current.unlinked.append(dist)
-    if current is not None:
-        revisions.append(current.build())
-    return History(tuple(revisions), tuple(problems))
+
+
+def parse_history(lines: str | Iterable[str]) -> History:
+    """Parse a ``conda-meta/history`` file: its text, or its lines as they are read.
+
+    A history larger than the parse keeps (see :data:`MAX_REVISIONS`) is an empty history with
+    the reason in ``problems``, like an unreadable one.
+    """
+    parse = _Parse()
+    try:
+        for number, raw_line in enumerate(
+            lines.splitlines() if isinstance(lines, str) else lines, start=1
+        ):
+            line = raw_line.strip()
+            if line:
+                parse.line(number, line)
+        parse.finish()
+        parse.check()
+    except _TooLarge as err:
+        return History(problems=(f"conda-meta/history is too large to read: {err}",))
+    problems = parse.problems
+    if parse.unreadable > len(problems):
+        more = parse.unreadable - len(problems)
+        problems.append(f"and {more:,} more lines that are not packages")
+    return History(tuple(parse.revisions), tuple(problems))
 
 
 def read_history(prefix: Path) -> History:
-    """Read ``<prefix>/conda-meta/history``; an absent file is an empty history.
+    """Read ``<prefix>/conda-meta/history`` line by line; an absent file is an empty history.
 
     An unreadable or undecodable file is an empty history with the reason in ``problems``.
     """
     path = prefix / "conda-meta" / "history"
+    lines = safeio.read_lines(path, limit=safeio.HISTORY_LIMIT, root=str(prefix / "conda-meta"))
     try:
-        text = safeio.read_text(
-            path, limit=safeio.HISTORY_LIMIT, root=str(prefix / "conda-meta"), errors="replace"
-        )
+        return parse_history(lines)
     except FileNotFoundError:
         return History()
     except OSError as err:
         return History(problems=(f"conda-meta/history cannot be read: {err.strerror or err}",))
-    return parse_history(text)
+    finally:
+        lines.close()

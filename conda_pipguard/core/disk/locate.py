@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import EnvironmentNotFound
+from . import safeio
 
 
 def _roots(environ: Mapping[str, str]) -> list[Path]:
@@ -27,8 +28,10 @@ def _registry(environ: Mapping[str, str]) -> list[Path]:
     home = environ.get("HOME") or environ.get("USERPROFILE")
     if not home:
         return []
-    try:
-        text = (Path(home) / ".conda" / "environments.txt").read_text(encoding="utf-8")
+    try:  # bounded and non-blocking, as every read: a FIFO there must not hang `--all`
+        text = safeio.read_text(
+            Path(home) / ".conda" / "environments.txt", limit=safeio.SMALL_LIMIT, errors="replace"
+        )
     except OSError:
         return []
     return [Path(line.strip()) for line in text.splitlines() if line.strip()]

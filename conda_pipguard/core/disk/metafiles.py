@@ -16,6 +16,7 @@ import base64
 import binascii
 import csv
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -42,26 +43,46 @@ def csv_rows(text: str) -> list[list[str]]:
     return rows
 
 
-def parse_headers(text: str) -> dict[str, list[str]]:
+#: A field is read at most this many times (``Requires-Dist`` of real packages: a few hundred).
+MAX_VALUES = 5_000
+
+
+def parse_headers(text: str, max_values: int = MAX_VALUES) -> dict[str, list[str]]:
     """The header fields of ``METADATA``/``PKG-INFO`` (RFC 822 style), by lower-cased name.
 
     Reads as :mod:`email`'s parser does with ``headersonly``: fields up to the first blank line
-    (or the first line that is not a field), a folded line continuing the field before it.
+    (or the first line that is not a field), a folded line continuing the field before it. A
+    field given more than *max_values* times keeps its first *max_values* values: a METADATA
+    of hundreds of thousands of requirements costs a pass over its lines, not their objects.
     """
     fields: dict[str, list[str]] = {}
     values: list[str] | None = None
-    for line in text.splitlines():
+    for line in _lines(text):
         if line[:1] in (" ", "\t"):
             if values is None:
                 break
-            values[-1] = f"{values[-1]}\n{line}"
+            if values:
+                values[-1] = f"{values[-1]}\n{line}"
             continue
         name, colon, value = line.partition(":")
         if not colon or not name or name != name.strip() or " " in name:
             break
         values = fields.setdefault(name.lower(), [])
-        values.append(value.lstrip(" \t"))
+        if len(values) < max_values:
+            values.append(value.lstrip(" \t"))
+        else:
+            values = []  # past the bound: neither kept nor continued
     return fields
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.splitlines()`` a line at a time, not as one list of them all."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end + 1
+        yield from text[start:end].splitlines()
+        start = end
 
 
 def first(fields: dict[str, list[str]], name: str) -> str | None:
@@ -124,8 +145,8 @@ class RecordListing:
         normpath = posixpath.normpath
         for row in rows:
             rel = row[0]
-            if rel.startswith("/") or rel[1:3] == ":/":
-                continue  # absolute: outside the prefix as far as the analysis goes
+            if rel.startswith("/") or rel[1:3] == ":/" or "\0" in rel:
+                continue  # absolute: outside the prefix as far as the analysis goes; NUL: none
             path = f"{site_packages}/{rel}"
             if ".." in rel or "./" in rel or "//" in rel:
                 path = normpath(path)

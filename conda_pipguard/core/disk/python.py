@@ -12,7 +12,6 @@ env whose Python cannot run here and costs no subprocess in a hook:
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .records import CondaRecord
+from .safeio import is_within
 
 _FREE_THREADED = re.compile(r"(?:^|_)cp3\d+t(?:$|_)")
 _LIB_PYTHON = re.compile(r"^python(?P<version>3\.\d+)(?P<abi>t?)$")
@@ -148,10 +148,7 @@ def leaves_prefix(rel: str, prefix: Path | None = None) -> bool:
         return True
     if posixpath.normpath(path).split("/")[0] == "..":
         return True
-    if prefix is None:
-        return False
-    root = os.path.realpath(prefix)
-    return os.path.commonpath([root, os.path.realpath(Path(prefix) / path)]) != root
+    return prefix is not None and not is_within(prefix, Path(prefix) / path)
 
 
 def layout_from_records(

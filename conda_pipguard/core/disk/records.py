@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from ..errors import NotACondaEnvironment
 from . import safeio
+from .record_checks import field_problems, lists_disagree
 
 #: Package-relative prefixes of ``noarch: python`` payloads (see conda's ``noarch`` handling).
 NOARCH_SITE_PACKAGES = "site-packages/"
@@ -83,15 +84,17 @@ class CondaRecord:
 
 @dataclass(frozen=True)
 class RecordProblem:
-    """A record that could not be read.
+    """A record that could not be read, or only in part.
 
     Attributes:
         record_path: Prefix-relative path of the JSON file.
         reason: One line saying what is wrong.
+        consequence: What it means for conda.
     """
 
     record_path: str
     reason: str
+    consequence: str = "conda cannot read this package's record"
 
 
 def conda_meta_dir(prefix: Path) -> Path:
@@ -148,7 +151,13 @@ _UNHASHED = frozenset(("pyc_file", "directory", "softlink"))
 
 def _record_files(
     raw: dict[str, Any], noarch: str | None, mapper: PathMapper
-) -> tuple[RecordFile, ...]:
+) -> tuple[tuple[RecordFile, ...], int, int]:
+    """The record's files: ``paths_data`` and ``files`` united.
+
+    Returns:
+        The files, then how many paths only ``files`` lists and only ``paths_data`` lists
+        when both list some (conda writes the same paths in both).
+    """
     # The hot loop of every read (tens of thousands of entries per env): plain string work,
     # the noarch mapping inlined, no per-entry call.
     remap = noarch == "python" and mapper.site_packages is not None
@@ -187,11 +196,14 @@ def _record_files(
         if type(size) is not int:
             size = None
         by_path[path] = make((path, sha, path_type, size))
-    if by_path:
-        # ``paths_data`` is what conda unlinks by, and lists the same paths as ``files``
-        return tuple(by_path.values())
     files = raw.get("files")
-    for name in files if isinstance(files, list) else ():
+    if not isinstance(files, list) or files == list(by_path) or _same_paths(by_path, files):
+        return tuple(by_path.values()), 0, 0  # the usual record: both list the same paths
+    # Otherwise the union (``paths_data`` first, with its hashes): a path one list drops is
+    # still conda's, so a file pip replaced there is still seen; the disagreement is counted.
+    listed = set()
+    only_files = 0
+    for name in files:
         if not isinstance(name, str):
             continue
         path = name.replace("\\", "/") if "\\" in name else name
@@ -200,10 +212,21 @@ def _record_files(
                 path = site + path[len(NOARCH_SITE_PACKAGES) :]
             elif path.startswith(NOARCH_SCRIPTS):
                 path = scripts + path[len(NOARCH_SCRIPTS) :]
+        listed.add(path)
         if path not in by_path:
+            only_files += 1
             pyc = path.endswith((".pyc", ".pyo"))
             by_path[path] = RecordFile(path, None, "pyc_file" if pyc else "hardlink")
-    return tuple(by_path.values())
+    only_paths_data = len(by_path) - len(listed) if entries and files else 0
+    return tuple(by_path.values()), (only_files if entries else 0), only_paths_data
+
+
+def _same_paths(by_path: dict[str, RecordFile], files: list[Any]) -> bool:
+    """Whether ``files`` lists the paths of *by_path*, in any order (one set comparison)."""
+    try:
+        return by_path.keys() == set(files)
+    except TypeError:  # an entry that is not hashable: not a list of paths
+        return False
 
 
 def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
@@ -212,6 +235,11 @@ def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
     Raises:
         ValueError: Required fields are missing or of the wrong type.
     """
+    return _build(raw, record_path, mapper)[0]
+
+
+def _build(raw: Any, record_path: str, mapper: PathMapper) -> tuple[CondaRecord, tuple[int, int]]:
+    """:func:`parse_record`, and how far ``files`` and ``paths_data`` disagree."""
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
     try:
@@ -228,6 +256,7 @@ def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
     depends = raw.get("depends")
     depends = depends if isinstance(depends, list) else ()
     site_path = raw.get("python_site_packages_path")
+    files, *disagreement = _record_files(raw, noarch, mapper)
     return CondaRecord(
         name=name,
         version=version,
@@ -236,48 +265,10 @@ def parse_record(raw: Any, record_path: str, mapper: PathMapper) -> CondaRecord:
         subdir=str(raw.get("subdir") or ""),
         depends=tuple(dep for dep in depends if isinstance(dep, str)),
         noarch=noarch,
-        files=_record_files(raw, noarch, mapper),
+        files=files,
         record_path=record_path,
         python_site_packages_path=site_path if isinstance(site_path, str) else None,
-    )
-
-
-#: Optional fields and the JSON type conda writes them with.
-_FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "files": (list,),
-    "paths_data": (dict,),
-    "depends": (list,),
-    "constrains": (list,),
-    "channel": (str,),
-    "subdir": (str,),
-    "noarch": (str, dict),
-    "python_site_packages_path": (str,),
-}
-_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number"}
-
-
-def field_problems(raw: Any) -> list[str]:
-    """What is of the wrong type in a record :func:`parse_record` accepts (the rest is used).
-
-    A ``depends`` given as a string would otherwise be read character by character, and the
-    dependency error it hides would vanish without a word.
-    """
-    if not isinstance(raw, dict):
-        return []
-    problems = []
-    for key, types in _FIELD_TYPES.items():
-        value = raw.get(key)
-        if value is not None and not isinstance(value, types):
-            wanted = " or ".join(_JSON_TYPES.get(t, t.__name__) for t in types)
-            problems.append(f"field {key!r} is {type(value).__name__}, not {wanted}")
-    paths_data = raw.get("paths_data")
-    if isinstance(paths_data, dict) and not isinstance(paths_data.get("paths", []), list):
-        problems.append("field 'paths_data.paths' is not a list")
-    for key in ("files", "depends"):
-        value = raw.get(key)
-        if isinstance(value, list) and not set(map(type, value)) <= {str}:
-            problems.append(f"field {key!r} holds entries that are not strings")
-    return problems
+    ), (disagreement[0], disagreement[1])
 
 
 def _parse(
@@ -285,13 +276,16 @@ def _parse(
 ) -> tuple[CondaRecord | None, list[RecordProblem]]:
     """:func:`parse_record`, with every problem of the record as a :class:`RecordProblem`."""
     try:
-        record = parse_record(raw, rel, mapper)
+        record, (only_files, only_paths_data) = _build(raw, rel, mapper)
     except ValueError as err:
         return None, [RecordProblem(rel, f"is not a package record: {err}")]
-    return record, [
+    problems = [
         RecordProblem(rel, f"has a {problem}; that field was ignored")
         for problem in field_problems(raw)
     ]
+    if only_files or only_paths_data:
+        problems.append(RecordProblem(rel, *lists_disagree(only_files, only_paths_data)))
+    return record, problems
 
 
 def _json_names(meta: Path) -> list[str]:

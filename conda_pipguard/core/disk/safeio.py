@@ -6,6 +6,9 @@ METADATA), another tool (``conda-meta/*.json``, ``history``), or a user. These r
 ``/dev/zero`` behind a symlink), never read more than a cap per kind of file, and, when given
 the prefix, never follow a symbolic link out of it. Every refusal is an :class:`UnreadableFile`
 (an ``OSError``), so callers that already turn ``OSError`` into a finding need nothing new.
+
+Prefix-relative paths a record or a ``RECORD`` names are read, hashed and removed through
+:class:`~.containment.Within`, which builds on these readers.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Iterator
 from typing import Any
 
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 MiB = 1024 * 1024
 
@@ -65,19 +70,28 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int, root: str | None = N
             raise UnreadableFile(errno.EINVAL, "not a regular file", name)
         if info.st_size > limit:
             raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
-        chunks = []
-        left = limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        if left <= 0:  # grew while being read
-            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
-        return b"".join(chunks)
+        return read_fd(fd, limit, name)
     finally:
         os.close(fd)
+
+
+def read_fd(fd: int, limit: int, name: str) -> bytes:
+    """The rest of open file *fd*, at most *limit* bytes (*name* says which in an error).
+
+    Raises:
+        UnreadableFile: More than *limit* bytes.
+    """
+    chunks = []
+    left = limit + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    if left <= 0:  # grew while being read
+        raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+    return b"".join(chunks)
 
 
 def _open(name: str, root: str | None) -> int:
@@ -95,10 +109,16 @@ def _open(name: str, root: str | None) -> int:
     return os.open(name, flags)
 
 
-def is_within(root: str, path: str) -> bool:
+def is_within(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
     """Whether *path* is *root* or under it once every symbolic link is resolved."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
+    try:
+        return is_under(os.path.realpath(root), os.path.realpath(path))
+    except ValueError:  # a NUL byte: no such path
+        return False
+
+
+def is_under(real_root: str, real: str) -> bool:
+    """Whether the resolved path *real* is the resolved *real_root* or under it."""
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
@@ -115,6 +135,63 @@ def read_text(
         UnicodeDecodeError: Not UTF-8 and *errors* is ``strict``.
     """
     return read_bytes(path, limit=limit, root=root).decode("utf-8", errors)
+
+
+def read_lines(
+    path: str | os.PathLike[str],
+    *,
+    limit: int,
+    root: str | None = None,
+    max_line: int = 64 * 1024,
+) -> Iterator[str]:
+    """The lines of a regular file of at most *limit* bytes, read a block at a time.
+
+    Lines are decoded as UTF-8 (undecodable bytes replaced) and split as ``str.splitlines``
+    splits them; a line longer than *max_line* is cut to its first *max_line* characters. The
+    file is never held whole: memory stays at a block (a MiB) and a line whatever its size.
+
+    Raises:
+        UnreadableFile: Not a regular file, larger than *limit* (also when it grows while
+            being read), or a symbolic link out of *root*.
+        OSError: The file cannot be opened or read.
+    """
+    name = os.fspath(path)
+    fd = _open(name, root)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(errno.EINVAL, "not a regular file", name)
+        if info.st_size > limit:
+            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+        pending = b""
+        skipping = False  # in the rest of a line already cut
+        total = 0
+        while block := os.read(fd, 1 << 20):
+            total += len(block)
+            if total > limit:
+                raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+            data = pending + block
+            end = data.rfind(b"\n") + 1  # a newline is never inside a UTF-8 sequence
+            complete, pending = data[:end], data[end:]
+            if complete and skipping:
+                complete, skipping = complete[complete.find(b"\n") + 1 :], False
+            if complete:
+                lines = complete.decode("utf-8", "replace").splitlines()
+                if max(map(len, lines), default=0) > max_line:
+                    lines = [line[:max_line] for line in lines]
+                yield from lines
+            if len(pending) > max_line:
+                if not skipping:
+                    yield from _decoded(pending[:max_line])
+                pending, skipping = b"", True
+        if pending and not skipping:
+            yield from _decoded(pending)
+    finally:
+        os.close(fd)
+
+
+def _decoded(line: bytes) -> list[str]:
+    return line.decode("utf-8", "replace").splitlines() or [""]
 
 
 def loads_json(text: str | bytes) -> Any:

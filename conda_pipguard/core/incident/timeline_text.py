@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..printable import printable_lines
 from ..rules.kinds import Severity
 from .timeline import Effect, Event, Timeline, format_time
 
@@ -43,4 +44,4 @@ def render_timeline(timeline: Timeline) -> str:
     if timeline.notes:
         lines += ["", *(f"note: {note}" for note in timeline.notes)]
     lines += ["", "legend: ! error, ~ warning, ? what cannot be known"]
-    return "\n".join(lines)
+    return printable_lines(lines)

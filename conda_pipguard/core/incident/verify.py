@@ -4,22 +4,22 @@ Opt-in, never from a hook: it runs the environment's own Python. Each package is
 fresh interpreter of the env, isolated (``-I``: no user site, no ``PYTHON*`` variables, no
 current directory on the path), with ``-B`` so that no byte code is written, a scratch directory
 as working directory and ``HOME``, and a timeout after which the interpreter and its children are
-killed. A failure becomes an ``import-fails`` finding with the exception's last line; a success
-claims no more than that the import works.
+killed (its descendants too, also those that left its session) and at most 1 MiB of its stderr
+read (:mod:`.bounded_run`). A failure becomes an ``import-fails`` finding with the exception's
+last line; a success claims no more than that the import works.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..bounded_run import run_bounded
 from ..disk.environment import Environment
 from ..disk.records import CondaRecord
 from ..rules.findings import Finding
@@ -202,38 +202,22 @@ def _environ(scratch: str) -> dict[str, str]:
     return environ
 
 
-def _kill(process: subprocess.Popen[str]) -> None:
-    killpg = getattr(os, "killpg", None)
-    if killpg is not None:
-        try:
-            killpg(process.pid, signal.SIGKILL)
-            return
-        except OSError:
-            pass  # already gone, or not a group leader: kill the process itself
-    process.kill()
-
-
 def import_check(
     python: Path, record: CondaRecord, modules: Sequence[str], *, timeout: float, scratch: str
 ) -> ImportCheck:
-    """Import *modules* in a fresh isolated interpreter; cut it off after *timeout* seconds."""
+    """Import *modules* in a fresh isolated interpreter; cut it off after *timeout* seconds.
+
+    It ends within the timeout plus a second or two whatever the env's Python does, keeps at
+    most :data:`~.bounded_run.OUTPUT_LIMIT` bytes of its stderr, and leaves no process behind
+    (:func:`~.bounded_run.run_bounded`).
+    """
     command = [str(python), "-I", "-B", "-c", _SCRIPT, *modules]
-    process = subprocess.Popen(
-        command,
-        cwd=scratch,
-        env=_environ(scratch),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=os.name == "posix",
-    )
     try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(process)
-        process.communicate()
+        result = run_bounded(command, timeout=timeout, env=_environ(scratch), cwd=scratch)
+    except OSError as err:
+        error = f"the interpreter could not be started: {err.strerror or err}"
+        return ImportCheck(record.name, record.version, tuple(modules), error, modules[0])
+    if result.timed_out:
         return ImportCheck(
             record.name,
             record.version,
@@ -242,14 +226,15 @@ def import_check(
             modules[0] if len(modules) == 1 else ", ".join(modules),
             timed_out=True,
         )
-    if process.returncode == 0:
+    if result.returncode == 0:
         return ImportCheck(record.name, record.version, tuple(modules))
-    for line in reversed(stderr.splitlines()):
-        if line.startswith("pipguard-verify\t"):
+    lines = result.stderr.splitlines()
+    for line in reversed(lines):
+        if line.startswith("pipguard-verify\t") and line.count("\t") >= 2:
             _, module, error = line.split("\t", 2)
-            return ImportCheck(record.name, record.version, tuple(modules), error, module)
-    last = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
-    error = last.strip()[:300] or f"the interpreter exited with code {process.returncode}"
+            return ImportCheck(record.name, record.version, tuple(modules), error[:300], module)
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    error = last.strip()[:300] or f"the interpreter exited with code {result.returncode}"
     return ImportCheck(record.name, record.version, tuple(modules), error, modules[0])
 
 

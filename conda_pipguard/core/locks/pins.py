@@ -30,11 +30,9 @@ class Pin:
     @property
     def requirement(self) -> str:
         """``name==version``; ``===`` for a version PEP 440 cannot parse (pip accepts both)."""
-        from packaging.version import InvalidVersion, Version  # not at import: see requirements
+        from ..rules.versionspec import parse_version  # not at import: it imports packaging
 
-        try:
-            Version(self.version)
-        except InvalidVersion:
+        if parse_version(self.version) is None:
             return f"{self.name}==={self.version}"
         return f"{self.name}=={self.version}"
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..disk import safeio
 from ..disk.places import config_basename
 
 #: What pip's ``strtobool`` (and uv's boolean variables) take as true.
@@ -146,11 +147,9 @@ def read_file(path: Path) -> configparser.RawConfigParser | None:
     (pip itself stops with an error on a file it cannot parse; then no install happens.)
     """
     parser = configparser.RawConfigParser()
-    try:
-        if not path.is_file():
-            return None
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            parser.read_string(handle.read(1 << 20), source=str(path))
+    try:  # bounded and non-blocking: a FIFO or a link to /dev/zero is not a file pip reads
+        text = safeio.read_text(path, limit=safeio.SMALL_LIMIT, errors="replace")
+        parser.read_string(text, source=str(path))
     except (OSError, configparser.Error):
         return None
     return parser

@@ -25,7 +25,7 @@ LEDGER_FORMAT = 1
 
 def sha256(data: bytes) -> str:
     """The hex SHA-256 of *data* (how the ledger recognises a file as we left it)."""
-    import hashlib  # not at import: see ownership.sha256_file
+    import hashlib  # not at import: see containment.Within.sha256
 
     return hashlib.sha256(data).hexdigest()
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..disk.safeio import is_within
 from ..errors import CannotLock, LinkRefused, LockError, NotARegularFile, OutsidePrefix
 
 #: The directory whose lock serialises the lock changes of an env.
@@ -38,8 +39,7 @@ def real_prefix(prefix: Path) -> str:
 
 def is_inside(prefix: Path, path: Path) -> bool:
     """Whether *path*, with symlinks resolved, lies inside *prefix* (also resolved)."""
-    root = real_prefix(prefix)
-    return os.path.commonpath([root, os.path.realpath(path)]) == root
+    return is_within(prefix, path)
 
 
 def inside(prefix: Path, rel: str) -> Path:

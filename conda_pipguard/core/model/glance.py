@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..disk import safeio
+from ..disk.containment import Within
 from ..disk.distributions import (
     DistDir,
     Distribution,
@@ -113,8 +115,8 @@ class _Directory:
         except KeyError:
             fd = None
             if _DIR_FD:
-                try:
-                    fd = os.open(directory, os.O_RDONLY)
+                try:  # never blocks, and only a directory
+                    fd = os.open(directory, os.O_RDONLY | _O_NONBLOCK | _O_DIRECTORY)
                 except OSError:
                     fd = None
             self._fds[directory] = fd
@@ -131,6 +133,8 @@ class _Directory:
 
 
 _DIR_FD = os.stat in os.supports_dir_fd
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 class _Meta:
@@ -152,6 +156,7 @@ class _Meta:
         self._parsed: dict[str, CondaRecord | None] = {}
         self._raw: dict[str, bytes | None] = {}
         self.mapper = PathMapper(None)
+        self.within = Within(prefix)  # one containment check for every metadata hash
 
     def names_of(self, key: str) -> list[str]:
         """Conda packages that may provide Python project *key* (the inverse of ``name_keys``)."""
@@ -192,8 +197,11 @@ class _Meta:
         """The bytes of package *name*'s record (None when unreadable), read once."""
         if name not in self._raw:
             try:
-                with open(f"{self.prefix}/conda-meta/{self.files[name]}", "rb") as handle:
-                    self._raw[name] = handle.read()
+                self._raw[name] = safeio.read_bytes(
+                    f"{self.prefix}/conda-meta/{self.files[name]}",
+                    limit=safeio.RECORD_JSON_LIMIT,
+                    root=str(self.prefix),
+                )
             except OSError:
                 self._raw[name] = None
         return self._raw[name]
@@ -247,10 +255,12 @@ def _python(meta: _Meta) -> PythonLayout | None:
 
 def _installer(prefix: Path, entry: DistDir) -> str | None:
     try:
-        with open(prefix / entry.path / "INSTALLER", encoding="utf-8") as handle:
-            return handle.read(64).strip() or None
+        text = safeio.read_text(
+            prefix / entry.path / "INSTALLER", limit=safeio.SMALL_LIMIT, root=str(prefix)
+        )
     except (OSError, UnicodeDecodeError):
         return None
+    return text[:64].strip() or None
 
 
 def _provides(meta: _Meta, name: str, key: str) -> CondaRecord | None:
@@ -285,7 +295,7 @@ def _owner_of(prefix: str, meta: _Meta, entry: DistDir) -> tuple[bool, CondaReco
         record = meta.lists(n, entry.path)
         if record is not None:
             dist = with_metadata(root, shallow_distribution(entry))
-            return is_intact(root, dist, record), record
+            return is_intact(root, dist, record, within=meta.within), record
     if not names and _installer(root, entry) == "conda":
         return True, None
     return False, None

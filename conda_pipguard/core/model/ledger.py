@@ -16,7 +16,9 @@ needs, in this order:
    distribution claim, or a conda file changed after conda linked it.
 
 Answers are memoised, so the order in which rules ask does not change them. Paths are plain
-prefix-relative strings; nothing here builds ``pathlib`` objects.
+prefix-relative strings; nothing here builds ``pathlib`` objects. A directory that leads out of
+the prefix through a link is neither listed nor stated, and a file is hashed only through
+:class:`~.containment.Within`: what lies behind such a link reads as missing, and is never read.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from __future__ import annotations
 import enum
 import os
 
+from ..disk.containment import Within
 from ..disk.distributions import RecordEntry
 from ..disk.records import CondaRecord, RecordFile
-from .ownership import sha256_file
 
 
 class Content(enum.Enum):
@@ -52,6 +54,7 @@ class Ledger:
 
     def __init__(self, prefix: str | os.PathLike[str]) -> None:
         self.prefix = os.fspath(prefix)
+        self.within = Within(self.prefix)
         self._listings: dict[str, dict[str, os.DirEntry[str]] | None] = {}
         self._dir_mtimes: dict[str, int | None] = {}
         self._record_times: dict[str, int] = {}
@@ -66,11 +69,14 @@ class Ledger:
             return self._listings[directory]
         except KeyError:
             pass
-        try:
-            with os.scandir(f"{self.prefix}/{directory}" if directory else self.prefix) as it:
-                found: dict[str, os.DirEntry[str]] | None = {entry.name: entry for entry in it}
-        except OSError:
-            found = None
+        real = self.within.real_dir(directory)  # None: it leads out, and is not listed
+        found: dict[str, os.DirEntry[str]] | None = None
+        if real is not None:
+            try:
+                with os.scandir(real) as it:
+                    found = {entry.name: entry for entry in it}
+            except OSError:
+                found = None
         self._listings[directory] = found
         return found
 
@@ -89,7 +95,7 @@ class Ledger:
             return self._digests[path]
         except KeyError:
             self.hashed += 1
-            value = self._digests[path] = sha256_file(f"{self.prefix}/{path}")
+            value = self._digests[path] = self.within.sha256(path)
             return value
 
     def record_time(self, record: CondaRecord) -> int:
@@ -113,8 +119,9 @@ class Ledger:
         try:
             mtime = self._dir_mtimes[directory]
         except KeyError:
+            real = self.within.real_dir(directory)
             try:
-                mtime = os.stat(f"{self.prefix}/{directory}").st_mtime_ns
+                mtime = os.stat(real).st_mtime_ns if real is not None else None
             except OSError:
                 mtime = None
             self._dir_mtimes[directory] = mtime

@@ -8,13 +8,12 @@ reinstalling a package over conda's copy rewrites ``INSTALLER`` and ``RECORD``, 
 
 from __future__ import annotations
 
-import os
-import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..disk.containment import Within
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.names import canonicalize_name
@@ -23,28 +22,6 @@ from ..disk.records import CondaRecord, RecordFile
 #: Metadata files whose change shows that another installer reinstalled a distribution.
 _SIGNATURE_FILES = ("INSTALLER", "RECORD", "METADATA", "PKG-INFO")
 BYTECODE = (".pyc", ".pyo")
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str | None:
-    """Hex SHA-256 of a file; None when it cannot be read."""
-    import hashlib  # OpenSSL's load is a tenth of start-up; a clean env may hash nothing
-
-    digest = hashlib.sha256()
-    try:
-        # non-blocking, and only a regular file: a FIFO put where a file was never blocks
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        while block := os.read(fd, 1 << 20):
-            digest.update(block)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
 
 
 def dist_dir_of(path: str) -> str | None:
@@ -176,23 +153,21 @@ class Ownership:
         return cls(PathIndex(records), dist_dir_owner, dict(provides), dict(dist_dir_files))
 
 
-def _holds(path: str, file: RecordFile, since: int) -> bool:
-    """Whether the file at *path* still holds what conda linked (*file*'s hash).
+def _holds(within: Within, path: str, file: RecordFile, since: int) -> bool:
+    """Whether the file at prefix-relative *path* still holds what conda linked (*file*'s hash).
 
     A file of the same size that was neither written nor relinked after conda wrote the record
     (*since*, in ns; 0 when unknown) is conda's without reading it: pip and uv write new files
     (a new inode, a new ctime), and an edit in place moves the mtime. Otherwise it is hashed.
+    Reached through a link that leads out of the prefix, it is not conda's, and not read.
     """
     if since and file.size is not None:
-        try:
-            found = os.stat(path, follow_symlinks=False)
-        except OSError:
-            return False
-        if found.st_size != file.size:
+        found = within.lstat(path)
+        if found is None or found.st_size != file.size:
             return False
         if max(found.st_mtime_ns, found.st_ctime_ns) < since:
             return True
-    return sha256_file(path) == file.sha256
+    return within.sha256(path) == file.sha256
 
 
 def is_intact(
@@ -201,20 +176,22 @@ def is_intact(
     owner: CondaRecord,
     since: int = 0,
     inside: Iterable[RecordFile] | None = None,
+    within: Within | None = None,
 ) -> bool:
     """Whether the metadata conda linked for *dist* is still conda's.
 
     Compares INSTALLER/RECORD/METADATA with the record (see :func:`_holds`; *since* is when
     conda wrote *owner*'s record, in ns); for a record without hashes, a RECORD that lists
     files the record does not own means another installer wrote it. *inside* are the files
-    *owner* linked in *dist*'s metadata directory, when the caller has them indexed.
+    *owner* linked in *dist*'s metadata directory, when the caller has them indexed; *within*
+    is the prefix's containment check, when the caller holds one.
     """
     if inside is None:
         inside = [f for f in owner.files if dist_dir_of(f.path) == dist.path]
     hashed = [f for f in inside if f.sha256 and f.path.rsplit("/", 1)[-1] in _SIGNATURE_FILES]
     if hashed:
-        root = str(prefix)
-        return all(_holds(f"{root}/{f.path}", f, since) for f in hashed)
+        within = within or Within(prefix)
+        return all(_holds(within, f.path, f, since) for f in hashed)
     if dist.files is None:
         return True
     owned = {f.path for f in owner.files}
@@ -222,7 +199,10 @@ def is_intact(
 
 
 def classify(
-    env: Environment, owners: Ownership, record_time: Callable[[CondaRecord], int] | None = None
+    env: Environment,
+    owners: Ownership,
+    record_time: Callable[[CondaRecord], int] | None = None,
+    within: Within | None = None,
 ) -> tuple[list[Distribution], list[Distribution]]:
     """Split the env's distributions into conda's (owned and intact) and the others.
 
@@ -231,14 +211,16 @@ def classify(
         owners: Its records' files.
         record_time: When conda wrote a record (ns), which spares hashing metadata files
             untouched since (see :func:`is_intact`); without it every one is hashed.
+        within: The prefix's containment check (the ledger's), when the caller holds one.
     """
+    within = within or Within(env.prefix)
     conda: list[Distribution] = []
     foreign: list[Distribution] = []
     for dist in env.distributions:
         owner = owners.dist_dir_owner.get(dist.path)
         since = record_time(owner) if owner is not None and record_time is not None else 0
         inside = owners.dist_dir_files.get(dist.path, ())
-        if owner is not None and is_intact(env.prefix, dist, owner, since, inside):
+        if owner is not None and is_intact(env.prefix, dist, owner, since, inside, within):
             conda.append(dist)
         else:
             foreign.append(dist)

@@ -20,15 +20,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..diagnosis import Diagnosis
+from ..disk.containment import LEADS_OUTSIDE
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.names import canonicalize_name
 from ..model.ledger import Ledger
 from ..model.ownership import BYTECODE
+from ..printable import printable_lines
 from ..rules.findings import Finding
 from ..rules.kinds import Repair
 from .channels import channel_name
 from .plan import Reinstall, Removal, RepairPlan, Suggestion
+from .removefiles import refused
 from .steps import CondaLauncher, Step, conda_steps, remove_files_step
 
 #: Marker states meaning a PEP 668 ``EXTERNALLY-MANAGED`` file is present (see marker.py).
@@ -79,11 +82,17 @@ class _Builder:
         replaced_by = (*known.replaced_by, label) if label else known.replaced_by
         self.reinstalls[target.name] = replace(known, replaced_by=tuple(dict.fromkeys(replaced_by)))
 
-    def files_of(self, dist: Distribution) -> tuple[str, ...]:
-        """What pip would remove: the RECORD's files that are there, then the metadata."""
+    def files_of(self, dist: Distribution) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What pip would remove, and what must not be touched.
+
+        The first are the RECORD's files that are there, then the metadata directory; the
+        second the paths that lead out of the prefix through a link.
+        """
         ledger = self.ledger()
         paths = [e.path for e in dist.files or () if not e.path.startswith(f"{dist.path}/")]
-        return (*(p for p in paths if ledger.exists(p)), dist.path)
+        left_out = refused(ledger.within, [*paths, dist.path])
+        kept = [p for p in paths if p not in left_out and ledger.exists(p)]
+        return (*kept, *(() if dist.path in left_out else (dist.path,))), left_out
 
     def add_repair(self, finding: Finding, has_pip: bool) -> None:
         dist = finding.dist
@@ -99,6 +108,7 @@ class _Builder:
         self.add_reinstall(target, label)
         previous = self.removals.get(dist.path)
         restores = (*previous.restores, target.name) if previous else (target.name,)
+        paths, left_out = self.files_of(dist) if not has_pip else ((), ())
         self.removals[dist.path] = Removal(
             dist.name,
             dist.version,
@@ -111,7 +121,8 @@ class _Builder:
             restores=tuple(dict.fromkeys(restores)),
             pip_only=_pip_only(finding),
             method="pip" if has_pip else "files",
-            paths=() if has_pip else self.files_of(dist),
+            paths=paths,
+            refused=left_out,
         )
 
     def add_stale(self, finding: Finding) -> None:
@@ -129,6 +140,9 @@ class _Builder:
             and (overlay is None or overlay.owners.paths.owner(e.path) is None)
             and ledger.exists(e.path)
         ]
+        listed = [e.path for e in dist.files or ()]
+        left_out = refused(ledger.within, [*listed, *layer.leftovers, *bytecode, dist.path])
+        paths = [p for p in (*layer.leftovers, *bytecode, dist.path) if p not in left_out]
         self.removals[dist.path] = Removal(
             dist.name,
             dist.version,
@@ -136,7 +150,8 @@ class _Builder:
             dist.path,
             restores=(),
             method="files",
-            paths=(*layer.leftovers, *bytecode, dist.path),
+            paths=tuple(paths),
+            refused=tuple(dict.fromkeys(left_out)),
         )
 
     def removes(self, distribution: str | None) -> bool:
@@ -292,4 +307,6 @@ def render_plan(plan: RepairPlan) -> str:
             lines.append(f"    - {suggestion.kind}: {suggestion.message}")
             if suggestion.fix:
                 lines.append(f"      fix: {suggestion.fix}")
-    return "\n".join(lines)
+    for removal in plan.removals:
+        lines.extend(f"  not touched: {path} ({LEADS_OUTSIDE})" for path in removal.refused)
+    return printable_lines(lines)

@@ -64,6 +64,8 @@ class Removal:
         method: ``pip`` (the env's pip uninstalls it) or ``files`` (exactly *paths* are
             removed: the env has no pip, or the metadata is stale and conda's files stay).
         paths: Prefix-relative paths the ``files`` method removes.
+        refused: Paths its RECORD lists that lead out of the prefix through a link: the plan
+            does not touch them.
     """
 
     name: str
@@ -75,6 +77,7 @@ class Removal:
     pip_only: bool = False
     method: str = "pip"
     paths: tuple[str, ...] = field(default=(), repr=False)
+    refused: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -93,6 +96,7 @@ class Removal:
             "pip_only": self.pip_only,
             "method": self.method,
             "paths": len(self.paths),
+            "refused": list(self.refused),
         }
 
 

@@ -24,6 +24,7 @@ from typing import IO, Any, TextIO
 
 from ..diagnosis import Diagnosis
 from ..errors import PackagesUnavailable
+from ..printable import printable, printable_lines
 from ..report import render_text
 from .plan import RepairPlan
 from .steps import Step
@@ -189,7 +190,7 @@ def run_plan(plan: RepairPlan, *, echo: bool) -> Outcome:
     results: list[StepResult] = []
     for index, step in enumerate(plan.steps):
         if echo:
-            sys.stdout.write(f"\n==> {index + 1}. {step.shown}\n")
+            sys.stdout.write(f"\n==> {index + 1}. {printable(step.shown)}\n")
             sys.stdout.flush()
         result = run_step(step, echo=echo and step.action != "check")
         if result.returncode == 0:
@@ -221,5 +222,4 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
             for offset, step in enumerate(outcome.not_run, start=1)
         )
         lines.append("Fix the cause, then run `fix` again (it plans from what is there now).")
-    lines.append("Now: " + render_text(after, colour=colour))
-    return "\n".join(lines)
+    return printable_lines(lines) + "\nNow: " + render_text(after, colour=colour)

@@ -9,7 +9,8 @@ The order is what makes a repair safe:
 2. ``pip-uninstall``: one run per installed copy of each project (pip removes one copy per run
    and may pick any of them when there are several); pip itself last, so that it is still there
    for the others. Without pip in the env, ``remove-files`` removes exactly the files the
-   distribution's RECORD lists inside the prefix, as pip would.
+   distribution's RECORD lists inside the prefix, as pip would, and nothing reached through a
+   link that leads out of it (:mod:`.removefiles`).
 3. ``remove-files`` for stale metadata: the files of a distribution's RECORD that no conda
    package owns, and its metadata directory; conda's files are not touched.
 4. ``conda-reinstall``: one ``conda install --force-reinstall`` of every package, after *all*
@@ -24,40 +25,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import removefiles
+
 #: What conda needs to be spelled as: ``("conda",)``, ``(sys.executable, "-m", "conda")``...
 CondaLauncher = Sequence[str]
 
-#: Removes prefix-relative paths (argv[2:]) under the prefix (argv[1]) and then the
-#: directories left empty, up to the prefix; byte code of a removed module goes with it.
-REMOVE_SCRIPT = """\
-import os, shutil, sys
-root = os.path.abspath(sys.argv[1])
-parents = set()
-for rel in sys.argv[2:]:
-    path = os.path.abspath(os.path.join(root, rel))
-    if not path.startswith(root + os.sep):
-        continue
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.unlink(path)
-    head, name = os.path.split(path)
-    if name.endswith('.py'):
-        cache = os.path.join(head, '__pycache__')
-        stem = name[:-3] + '.'
-        for pyc in os.listdir(cache) if os.path.isdir(cache) else ():
-            if pyc.startswith(stem) and pyc.endswith('.pyc'):
-                os.unlink(os.path.join(cache, pyc))
-        parents.add(cache)
-    parents.add(head)
-for directory in sorted(parents, key=len, reverse=True):
-    while directory.startswith(root + os.sep):
-        try:
-            os.rmdir(directory)
-        except OSError:
-            break
-        directory = os.path.dirname(directory)
-"""
+#: The module a ``remove-files`` step runs (``python -I -m MODULE PREFIX PATH...``).
+REMOVE_MODULE = removefiles.__name__
 
 
 @dataclass(frozen=True)
@@ -138,10 +112,10 @@ def conda_steps(
 def remove_files_step(
     python: str, prefix: str, paths: Sequence[str], purpose: str, what: str
 ) -> Step:
-    """A ``remove-files`` step run by *python* (any interpreter: the env may have none)."""
+    """A ``remove-files`` step run by *python*, which must import conda-pipguard (this one's)."""
     return Step(
         "remove-files",
-        (python, "-I", "-c", REMOVE_SCRIPT, prefix, *paths),
+        (python, "-I", "-m", REMOVE_MODULE, prefix, *paths),
         purpose,
         summary=f"remove {what} ({len(paths)} paths under {prefix})",
     )

@@ -15,6 +15,7 @@ from ..model.ownership import installer_of, label
 from .findings import Finding, count_of
 from .fixes import FixCommands
 from .requirements import needed
+from .versionspec import specifier_allows
 
 
 def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
@@ -43,10 +44,10 @@ def unsatisfied(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             spec = str(requirement.specifier)
             if target is None:
                 problem = "is not installed"
-            elif spec and not requirement.specifier.contains(target.version, prereleases=True):
+            elif spec and specifier_allows(requirement.specifier, target.version) is False:
                 problem = f"is installed as {target.version}"
             else:
-                continue
+                continue  # met, or not evaluated (a version that does not parse)
             wanted = f"{requirement.name}{spec}"
             fix = (
                 fixes.conda("install", wanted)
@@ -179,7 +180,7 @@ def debris(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     findings.extend(
         Finding(
             "corrupt-record",
-            f"{problem.record_path} {problem.reason}; conda cannot read this package's record",
+            f"{problem.record_path} {problem.reason}; {problem.consequence}",
             "restore the file from a backup, or reinstall that package with "
             f"{fixes.conda('install', '--force-reinstall')} <package>",
             location=problem.record_path,

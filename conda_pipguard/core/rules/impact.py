@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from ..disk.distributions import Distribution, with_metadata
 from ..disk.environment import Environment
 from ..disk.names import canonicalize_name
@@ -32,6 +30,7 @@ from ..model.ownership import (
 )
 from .fixes import FixCommands
 from .requirements import needed, requirement_key
+from .versionspec import specifier_allows
 
 
 @dataclass(frozen=True)
@@ -249,12 +248,8 @@ def _requirements(plan: _Plan) -> list[Impact]:
             key = canonicalize_name(requirement.name)
             if key in provided:
                 package = provided[key]
-                try:
-                    ok = requirement.specifier.contains(Version(package.version), prereleases=True)
-                except InvalidVersion:
-                    continue
-                if ok:
-                    continue
+                if specifier_allows(requirement.specifier, package.version) is not False:
+                    continue  # met, or not evaluated (a version that does not parse)
                 message = (
                     f"{label(dist)} requires {requirement.name}{requirement.specifier} "
                     f"but the plan installs {package.label}"

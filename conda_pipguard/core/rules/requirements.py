@@ -17,6 +17,8 @@ from ..disk.names import canonicalize_name
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
+#: Longer requirements are not read (real ones are under a few hundred characters).
+MAX_LENGTH = 4096
 #: The project name a PEP 508 requirement starts with.
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
@@ -38,12 +40,14 @@ def needed(text: str, markers: Mapping[str, str] | None) -> Requirement | None:
     which no installer records: it never applies. Other markers are evaluated against the env's
     Python (*markers*); without them (no Python) a requirement with a marker does not apply.
     """
-    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+    from packaging.requirements import Requirement
 
+    if len(text) > MAX_LENGTH:
+        return None
     try:
         requirement = Requirement(text)
-    except InvalidRequirement:
+    except ValueError:  # InvalidRequirement
         return None
     marker = requirement.marker
     if marker is None:
@@ -52,5 +56,5 @@ def needed(text: str, markers: Mapping[str, str] | None) -> Requirement | None:
         return None
     try:
         return requirement if marker.evaluate({**markers, "extra": ""}) else None
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-        return None
+    except (ValueError, UndefinedComparison, UndefinedEnvironmentName):
+        return None  # InvalidMarker, or a version in it of thousands of digits

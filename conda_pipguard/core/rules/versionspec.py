@@ -12,14 +12,22 @@ PEP 440 versions:
 
 Anything else (build-string constraints are ignored; regular expressions, parentheses, versions
 that are not PEP 440) returns None: *not evaluated*, never a guess.
+
+Every version the core compares is parsed here, by :func:`parse_version` (bounded: a "version"
+of thousands of digits is not one), for conda's specs and for PEP 440 specifiers
+(:func:`specifier_allows`) alike.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 #: ``(depends entry, installed version) -> True/False, or None when not evaluated``.
 Matcher = Callable[[str, str], "bool | None"]
@@ -48,6 +56,21 @@ def parse_version(text: object) -> Version | None:
     try:
         return Version(text)
     except (InvalidVersion, ValueError):
+        return None
+
+
+def specifier_allows(specifier: SpecifierSet, version: str) -> bool | None:
+    """Whether *version* satisfies PEP 440 *specifier* (pre-releases allowed).
+
+    None when not evaluated: *version*, or a version the specifier names, is not one
+    :func:`parse_version` takes (thousands of digits raise ``ValueError`` in packaging).
+    """
+    parsed = parse_version(version)
+    if parsed is None:
+        return None
+    try:
+        return specifier.contains(parsed, prereleases=True)
+    except ValueError:  # InvalidVersion included
         return None
 
 

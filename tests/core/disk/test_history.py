@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import pytest
+
+from conda_pipguard.core.disk import history as history_module
 from conda_pipguard.core.disk.history import HistoryDist, parse_history, read_history, spec_name
 
 HISTORY = """\
@@ -65,3 +68,34 @@ def test_absent_and_unreadable_history(tmp_path):
     history = read_history(tmp_path)
     assert history.revisions == ()
     assert "cannot be read" in history.problems[0]
+
+
+def test_read_line_by_line_it_is_the_same_history(tmp_path):
+    (tmp_path / "conda-meta").mkdir()
+    (tmp_path / "conda-meta" / "history").write_text(HISTORY.replace("\n", "\r\n"))
+    assert read_history(tmp_path) == parse_history(HISTORY)
+
+
+def test_a_repeated_line_is_one_object_and_problems_are_counted():
+    line = "+conda-forge::numpy-1.26.4-py311h0_0"
+    text = "".join(f"==> 2024-05-0{i} <==\n{line}\nnot a package {i}\n" for i in range(1, 10))
+    history = parse_history(text * 5)
+    assert len({id(r.linked[0]) for r in history.revisions}) == 1
+    assert len(history.problems) == 21
+    assert history.problems[-1] == "and 25 more lines that are not packages"
+
+
+@pytest.mark.parametrize(
+    ("cap", "text", "reason"),
+    [
+        ("MAX_REVISIONS", "==> 2024 <==\n+a-1-0\n" * 11, "more than 10 revisions"),
+        ("MAX_DISTINCT", "".join(f"+p{i}-1-0\n" for i in range(12)), "more than 10 distinct"),
+        ("MAX_REFERENCES", "+p-1-0\n" * 11, "more than 10 entries"),
+    ],
+)
+def test_a_history_past_what_the_parse_keeps_is_not_read(monkeypatch, cap, text, reason):
+    monkeypatch.setattr(history_module, cap, 10)
+    history = parse_history(text)
+    assert history.revisions == ()
+    (problem,) = history.problems
+    assert problem.startswith("conda-meta/history is too large to read: ") and reason in problem

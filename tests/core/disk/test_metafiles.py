@@ -57,3 +57,10 @@ def test_record_is_parsed_on_first_use_and_keeps_paths_inside_the_prefix():
     assert entries[f"{site}/six-1.16.0.dist-info/RECORD"].digest is None
     assert entries["bin/tool"].size == 40
     assert not any(path.startswith(("..", "/")) or "outside" in path for path in entries)
+
+
+def test_a_field_is_kept_at_most_max_values_times():
+    text = "Name: big\n" + "".join(f"Requires-Dist: dep{i}\n  folded\n" for i in range(30))
+    fields = parse_headers(text, max_values=10)
+    assert fields["name"] == ["big"]
+    assert fields["requires-dist"] == [f"dep{i}\n  folded" for i in range(10)]

@@ -4,7 +4,12 @@ import json
 
 import pytest
 
-from conda_pipguard.core.disk.records import PathMapper, parse_record, read_all_records
+from conda_pipguard.core.disk.records import (
+    PathMapper,
+    parse_record,
+    read_all_records,
+    read_records,
+)
 from conda_pipguard.core.errors import NotACondaEnvironment
 
 SP = "lib/python3.11/site-packages"
@@ -142,16 +147,52 @@ def test_wrong_typed_path_entry_fields_are_read_as_unknown_never_raise():
     assert (c.path, c.path_type, c.size) == ("lib/c.so", "hardlink", None)
 
 
-def test_paths_data_is_the_file_list_when_a_record_has_one():
-    # conda unlinks by paths_data; ``files`` is read only for a record without it
+def test_conda_records_list_the_same_paths_twice_and_are_read_as_they_are():
+    records, problems = read_records({"conda-meta/six.json": CONDA_NOARCH}, PathMapper(SP))
+    assert problems == []
+    assert [(f.path, f.sha256) for f in records[0].files] == [
+        (f"{SP}/six.py", "b" * 64),
+        (f"{SP}/__pycache__/six.cpython-311.pyc", None),
+    ]
+
+
+def test_files_and_paths_data_that_disagree_are_united_and_reported():
+    """A path one list drops is still conda's: paths_data (with hashes) first, then files."""
     raw = {
         **CONDA_NOARCH,
         "files": ["site-packages/six.py", "site-packages/extra.py"],
-        "paths_data": {"paths": [{"_path": "site-packages/six.py", "sha256": "ab"}]},
+        "paths_data": {
+            "paths": [
+                {"_path": "site-packages/six.py", "sha256": "ab"},
+                {"_path": "site-packages/only_here.py"},
+            ]
+        },
     }
-    assert [f.path for f in parse_record(raw, "x", PathMapper(SP)).files] == [f"{SP}/six.py"]
-    raw = {**CONDA_NOARCH, "files": ["site-packages/six.py"], "paths_data": {"paths": []}}
-    assert [f.path for f in parse_record(raw, "x", PathMapper(SP)).files] == [f"{SP}/six.py"]
+    records, problems = read_records({"conda-meta/six.json": raw}, PathMapper(SP))
+    assert [(f.path, f.sha256) for f in records[0].files] == [
+        (f"{SP}/six.py", "ab"),
+        (f"{SP}/only_here.py", None),
+        (f"{SP}/extra.py", None),
+    ]
+    (problem,) = problems
+    assert problem.reason == (
+        "has 'files' and 'paths_data' that disagree (1 path only in 'files', 1 path only in "
+        "'paths_data'); both were used"
+    )
+    assert "conda removes a package by 'paths_data'" in problem.consequence
+
+
+@pytest.mark.parametrize(
+    ("files", "paths"),
+    [
+        (["site-packages/six.py"], []),  # no paths_data entries: files is the list
+        ([], [{"_path": "site-packages/six.py"}]),  # no files: paths_data is
+    ],
+)
+def test_one_list_alone_is_not_a_disagreement(files, paths):
+    raw = {**CONDA_NOARCH, "files": files, "paths_data": {"paths": paths}}
+    records, problems = read_records({"conda-meta/six.json": raw}, PathMapper(SP))
+    assert [f.path for f in records[0].files] == [f"{SP}/six.py"] and problems == []
 
 
 def test_read_named_records_reads_only_the_packages_asked_for(tmp_path):

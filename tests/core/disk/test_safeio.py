@@ -87,3 +87,23 @@ def test_deeply_nested_json_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="nested too deeply"):
         safeio.load_json(path)
     assert safeio.loads_json('{"files": []}') == {"files": []}
+
+
+def test_lines_are_read_a_block_at_a_time_and_cut_when_too_long(tmp_path):
+    path = tmp_path / "history"
+    long = "x" * (3 << 20)
+    path.write_bytes(f"a\r\nb\n\n{long}\nc\xe9\n{long}".encode() + b"\xff\n" + b"d")
+    lines = list(safeio.read_lines(path, limit=16 << 20, max_line=10))
+    assert lines == ["a", "b", "", "x" * 10, "c\xe9", "x" * 10, "d"]
+    assert (
+        list(safeio.read_lines(path, limit=16 << 20, max_line=4 << 20))
+        == path.read_bytes().decode("utf-8", "replace").splitlines()
+    )
+    with pytest.raises(UnreadableFile, match="larger than"):
+        list(safeio.read_lines(path, limit=1 << 20))
+
+
+def test_reading_lines_of_a_fifo_never_blocks(tmp_path):
+    os.mkfifo(tmp_path / "history")
+    with pytest.raises(UnreadableFile, match="not a regular file"):
+        next(safeio.read_lines(tmp_path / "history", limit=100))

@@ -16,6 +16,7 @@ import pytest
 from conda_pipguard.core.locks import pipconfig
 from conda_pipguard.core.locks.pipconfig import PipConfig, PipConfigFiles, global_config_dirs
 from tests.conftest import MACHINE_GLOBAL_CONFIG_DIRS
+from tests.support.bounded import call_bounded
 from tests.support.pipconf import pip_constraints, planted_files
 
 SCENARIOS = {
@@ -119,3 +120,34 @@ def test_the_machine_locations_are_pips(monkeypatch):
     assert files.user_files == (Path("/home/u/.pip/pip.conf"), Path("/home/u/.config/pip/pip.conf"))
     assert files.site_file == Path("/envs/x/pip.conf")
     assert global_config_dirs({}) == [Path("/etc/xdg/pip"), Path("/etc")]
+
+
+def _hostile(path: Path, kind: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize("hostile", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("place", ["global", "user", "site", "env_file"])
+def test_a_fifo_or_dev_zero_among_pips_files_is_not_read(tmp_path, place, hostile):
+    prefix, home, global_dir = tmp_path / "env", tmp_path / "home", tmp_path / "global"
+    paths = {
+        "global": global_dir / "pip.conf",
+        "user": home / ".config" / "pip" / "pip.conf",
+        "site": prefix / "pip.conf",
+        "env_file": tmp_path / "env.conf",
+    }
+    _hostile(paths[place], hostile)
+    good = paths["global" if place == "site" else "site"]
+    good.parent.mkdir(parents=True, exist_ok=True)
+    good.write_text("[install]\nbreak-system-packages = true\n")
+    environ = {"HOME": str(home)}
+    if place == "env_file":
+        environ["PIP_CONFIG_FILE"] = str(paths["env_file"])
+    files = PipConfigFiles.for_prefix(prefix, environ, global_dirs=[global_dir])
+    assert paths[place] in (*files.global_files, *files.user_files, files.site_file, files.env_file)
+    setting = call_bounded(pipconfig.break_system_packages, files)
+    assert setting is not None and setting.source == str(good)

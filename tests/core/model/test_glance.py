@@ -7,6 +7,8 @@ and the same impacts of plans from the look's partial layer.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conda_pipguard.core.disk.environment import load_environment
@@ -14,6 +16,7 @@ from conda_pipguard.core.model.glance import glance
 from conda_pipguard.core.rules.analysis import analyze
 from conda_pipguard.core.rules.impact import PipLayer, PlannedPackage, impact, risk_line
 from tests.conftest import NUMPY_1
+from tests.support.bounded import call_bounded
 from tests.support.envkit import Dist, site_packages
 
 NUMPY_1264 = PlannedPackage("numpy", "1.26.4", "0")
@@ -111,3 +114,31 @@ def test_installer_is_read_only_when_names_do_not_tell(kit, installer):
     prefix = kit.create("env", ["python", "tool"], dialect="rattler")
     assert agrees(prefix).foreign == ()
     assert (site_packages(prefix) / "tool-1.0.dist-info").is_dir()
+
+
+def _risk_line(prefix):
+    return glance(prefix).risk_line()
+
+
+@pytest.mark.parametrize("hostile", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("place", ["numpy-record", "python-record", "installer"])
+def test_the_look_neither_blocks_on_a_fifo_nor_reads_dev_zero(numpy_channel, place, hostile):
+    kit = numpy_channel
+    kit.wheel("tinyweb", "1.0", {"tinyweb.py": ""})
+    prefix = kit.create("env", ["python", "pip", "numpy"], dialect="conda")
+    kit.pip(prefix, "install", "tinyweb")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    meta = prefix / "conda-meta"
+    (target,) = {
+        "numpy-record": meta.glob("numpy-*.json"),
+        "python-record": meta.glob("python-3*.json"),
+        "installer": site_packages(prefix).glob("tinyweb-*.dist-info/INSTALLER"),
+    }[place]
+    target.unlink()
+    if hostile == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to("/dev/zero")
+    line = call_bounded(_risk_line, prefix)
+    if place != "python-record":  # without it the look cannot tell where site-packages is
+        assert line.startswith("conda-pipguard: ") and "numpy" in line, line

@@ -80,3 +80,19 @@ def test_dist_state_tells_conda_dist_both_and_altered(tmp_path):
     assert Ledger(tmp_path).dist_state(entry, mod) is Content.ALTERED
     assert Ledger(tmp_path).dist_state(RecordEntry(f"{SP}/gone.py"), None) is Content.MISSING
     assert Ledger(tmp_path).dist_state(RecordEntry(same.path), None) is Content.PRESENT
+
+
+def test_nothing_behind_a_directory_link_out_is_listed_or_hashed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.py").write_bytes(b"a = 1\n")
+    prefix = tmp_path / "env"
+    linked(prefix, {f"{SP}/pkg/b.py": b"b\n"})
+    (prefix / SP / "pkg" / "out").symlink_to(outside, target_is_directory=True)
+    conda_file = RecordFile(f"{SP}/pkg/out/a.py", sha(b"a = 1\n"), "hardlink", 6)
+    ledger = Ledger(prefix)
+    assert ledger.listing(f"{SP}/pkg/out") is None
+    assert ledger.digest(f"{SP}/pkg/out/a.py") is None
+    assert ledger.dist_state(RecordEntry(conda_file.path), conda_file) is Content.MISSING
+    assert not ledger.untouched_since(f"{SP}/pkg/out", 1 << 62)
+    assert ledger.listing(f"{SP}/pk\0g") is None  # a NUL byte: no such directory, no ValueError

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from conda_pipguard.core.locks.marker import write_marker
 from conda_pipguard.core.repair.build import build_plan, render_plan
 from conda_pipguard.core.repair.channels import channel_name
+from conda_pipguard.core.repair.run import run_step
 from tests.conftest import NUMPY_1, NUMPY_2, PY
 from tests.core.rules.test_analysis import ENSUREPIP
 from tests.support.envkit import editable_project, site_packages
@@ -187,7 +190,12 @@ def test_without_pip_the_plan_removes_exactly_the_record_files(kit, scan):
     plan = build_plan(scan(prefix), python="/usr/bin/python3")
     assert actions(plan) == ["check", "remove-files", "conda-reinstall"]
     removal = plan.steps[1]
-    assert removal.argv[:3] == ("/usr/bin/python3", "-I", "-c")
+    assert removal.argv[:4] == (
+        "/usr/bin/python3",
+        "-I",
+        "-m",
+        "conda_pipguard.core.repair.removefiles",
+    )
     assert removal.argv[4] == str(prefix)
     sp = f"lib/python{PY}/site-packages"
     assert {path for path in removal.argv[5:] if not path.endswith(".pyc")} == {
@@ -220,3 +228,89 @@ def test_without_pip_the_plan_removes_exactly_the_record_files(kit, scan):
 )
 def test_channel_name(channel, subdir, name):
     assert channel_name(channel, subdir) == name
+
+
+def _linked_out(kit, tmp_path):
+    """An env without pip, pip's numpy 2 over conda's, and in numpy/ a directory link out.
+
+    numpy 2's RECORD lists a file and a directory through the link, and the link itself;
+    outside the prefix, sentinels that no repair may touch.
+    """
+    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
+    kit.wheel("numpy", "2.1.0", NUMPY_2)
+    donor = kit.create("donor", ["python", "pip"])
+    prefix = kit.create("env", ["python", "numpy"], dialect="conda")
+    sp = site_packages(prefix)
+    kit.pip(donor, "install", "--no-deps", "--upgrade", "--target", sp, "numpy==2.1.0")
+    outside = tmp_path / "outside"
+    (outside / "tree").mkdir(parents=True)
+    sentinels = [outside / "keep.txt", outside / "tree" / "deep.txt"]
+    for sentinel in sentinels:
+        sentinel.write_text("must survive\n")
+    (sp / "numpy" / "evil").symlink_to(outside, target_is_directory=True)
+    (sp / "numpy" / "outfile.py").symlink_to(outside / "keep.txt")
+    (record,) = sp.glob("numpy-2.1.0.dist-info/RECORD")
+    extra = [
+        "numpy/evil/keep.txt",
+        "numpy/evil/tree",
+        "numpy/evil/",
+        "numpy/evil",
+        "numpy/outfile.py",
+    ]
+    record.write_text(record.read_text() + "".join(f"{line},,\n" for line in extra))
+    return prefix, sentinels
+
+
+def test_paths_through_a_link_out_of_the_env_are_refused_and_said(kit, scan, tmp_path):
+    prefix, sentinels = _linked_out(kit, tmp_path)
+    plan = build_plan(scan(prefix))
+    assert actions(plan) == ["check", "remove-files", "conda-reinstall"]
+    (removal,) = plan.removals
+    sp = f"lib/python{PY}/site-packages"
+    assert set(removal.refused) == {
+        f"{sp}/numpy/evil/keep.txt",
+        f"{sp}/numpy/evil/tree",
+        f"{sp}/numpy/evil/",
+        f"{sp}/numpy/evil",
+        f"{sp}/numpy/outfile.py",
+    }
+    step = plan.steps[1]
+    assert not set(step.argv) & set(removal.refused)
+    assert f"{sp}/numpy/_new_api.py" in step.argv
+    text = render_plan(plan)
+    assert (
+        f"  not touched: {sp}/numpy/evil/keep.txt "
+        "(leads outside the environment through a link)" in text.splitlines()
+    )
+    assert plan.to_dict()["remove"][0]["refused"] == list(removal.refused)
+
+    # The step itself (what `fix -y` runs) removes pip's files and nothing outside.
+    result = run_step(step, echo=False)
+    assert result.returncode == 0, result.stderr
+    assert all(sentinel.read_text() == "must survive\n" for sentinel in sentinels)
+    assert not (prefix / sp / "numpy" / "_new_api.py").exists()
+    assert not (prefix / sp / "numpy-2.1.0.dist-info").exists()
+    assert (prefix / sp / "numpy" / "evil").is_symlink()
+
+
+def test_a_directory_turned_into_a_link_after_the_plan_is_not_followed(kit, scan, tmp_path):
+    kit.add_package("numpy", "1.26.4", modules=NUMPY_1, noarch=False)
+    kit.wheel("numpy", "2.1.0", {**NUMPY_2, "numpy/sub/mod.py": "x = 1\n"})
+    donor = kit.create("donor", ["python", "pip"])
+    prefix = kit.create("env", ["python", "numpy"], dialect="conda")
+    sp = site_packages(prefix)
+    kit.pip(donor, "install", "--no-deps", "--upgrade", "--target", sp, "numpy==2.1.0")
+    step = build_plan(scan(prefix)).steps[1]
+    assert step.action == "remove-files"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "mod.py").write_text("must survive\n")
+    shutil.rmtree(sp / "numpy" / "sub")
+    (sp / "numpy" / "sub").symlink_to(outside, target_is_directory=True)
+
+    result = run_step(step, echo=False)
+    assert result.returncode == 1
+    rel = f"lib/python{PY}/site-packages/numpy/sub/mod.py"
+    assert f"not touched: {rel} (leads outside the environment through a link)" in result.stderr
+    assert (outside / "mod.py").read_text() == "must survive\n"
+    assert not (sp / "numpy" / "_new_api.py").exists()  # the rest went

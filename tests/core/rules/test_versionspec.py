@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from conda_pipguard.core.rules.versionspec import match_depends, match_version, split_depends
+from conda_pipguard.core.locks.pins import Pin
+from conda_pipguard.core.rules.versionspec import (
+    match_depends,
+    match_version,
+    specifier_allows,
+    split_depends,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +65,25 @@ def test_depends_entries():
     assert split_depends("conda-forge::numpy") == ("numpy", "")
     assert match_depends("numpy", "2.1.0") is True
     assert match_depends("numpy >=1.23,<2.0a0 py311*", "2.1.0") is False
+
+
+@pytest.mark.parametrize(
+    ("specifier", "version", "expected"),
+    [
+        (">=1.23,<2", "1.26.4", True),
+        (">=1.23,<2", "2.1.0", False),
+        (">=1", "2.0.0rc1", True),  # pre-releases allowed: an installed version is what it is
+        (">=1", "9" * 5000, None),  # not a version: not evaluated
+        (">=" + "9" * 5000, "1.0", None),  # nor is the specifier's
+        ("==1.0", "not a version", None),
+    ],
+)
+def test_specifier_allows_or_abstains(specifier, version, expected):
+    from packaging.specifiers import SpecifierSet
+
+    assert specifier_allows(SpecifierSet(specifier), version) is expected
+
+
+def test_a_pin_of_a_version_that_does_not_parse_is_spelled_with_three_equals():
+    assert Pin("x", "9" * 5000).requirement == "x===" + "9" * 5000
+    assert Pin("x", "1.0").requirement == "x==1.0"
