@@ -1,15 +1,15 @@
 """Remove the files a repair plan lists, never through a link that leads out of the prefix.
 
 The ``remove-files`` step of a repair (an env without pip, or stale pip metadata) runs this
-module as ``python -I -m conda_pipguard.core.repair.removefiles PREFIX PATH...``. Every prefix-relative
-path goes through :class:`~.containment.Within`: its directory, every link resolved, must lie in the
-prefix, and so must what it points to when it is a link. It is then removed through a descriptor
-of its directory without following it: a link is removed as a link, a directory is emptied by
-descriptor without ever entering a link. A path that leads out is left alone and said on stderr
-(``not touched: PATH (leads outside the environment through a link)``); the plan already leaves
-such paths out (:func:`refused`), so one met here means the environment changed after the plan,
-and the command exits with 1. Byte code of a removed module goes with it, then the directories
-left empty, up to the prefix.
+module as ``python -I -m conda_pipguard.core.repair.removefiles PREFIX PATH...``. Every prefix-
+relative path goes through :class:`~..disk.containment.Within`: its directory, every link
+resolved, must lie in the prefix, and so must what it points to when it is a link. It is then
+removed through a descriptor of its directory without following it: a link is removed as a link,
+a directory is emptied by descriptor without ever entering a link. A path that leads out is left
+alone and said on stderr (``not touched: PATH (leads outside the environment through a link)``);
+the plan already leaves such paths out (:func:`refused`), so one met here means the environment
+changed after the plan, and the command exits with 1. Byte code of a removed module goes with
+it, then the directories left empty, up to the prefix.
 """
 
 from __future__ import annotations
