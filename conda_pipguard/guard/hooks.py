@@ -217,14 +217,11 @@ def verify_transaction(action: Any) -> Exception | None:
 
 
 def _python_now(prefix: Path) -> PythonLayout | None:
-    """The env's Python after the transaction, from its python record alone."""
-    from ..core.disk.python import layout_from_disk, layout_from_records
-    from ..core.disk.records import read_named_records
+    """The env's Python after the transaction, found as every reader finds it."""
+    from ..core.disk.condameta import CondaMeta
+    from ..core.disk.python import discover
 
-    layout = layout_from_records(read_named_records(prefix, ("python", "python_abi")), prefix)
-    if layout is None and ((prefix / "python.exe").exists() or (prefix / "bin/python").exists()):
-        layout = layout_from_disk(prefix)
-    return layout
+    return discover(CondaMeta(prefix))
 
 
 def keep_locks_right(action: Any) -> None:

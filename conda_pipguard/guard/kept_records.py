@@ -3,7 +3,7 @@
 conda's PyPI loader deletes the ``conda-meta`` record of every package pip replaced; afterwards
 only the history's name, version and build are left, not the file list and hashes that make the
 diagnosis exact and the repair certain. Before those commands, the records at risk (found from
-names and anchor files, see :mod:`conda_pipguard.core.evidence`) are copied into
+names and anchor files, see :mod:`conda_pipguard.core.disk.kept_records`) are copied into
 ``conda-meta/.pipguard-records/``, which conda does not read. After a transaction, copies of
 packages conda has since unlinked or relinked are removed. Nothing is written when no record is
 at risk.
@@ -15,7 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..core.disk.kept_records import EVIDENCE_DIR, RecordAtRisk, records_at_risk, split_record_name
+from ..core.disk.condameta import CondaMeta, split_record_name
+from ..core.disk.kept_records import EVIDENCE_DIR, RecordAtRisk, records_at_risk
 from .safety import never_break_conda, say
 
 
@@ -96,8 +97,7 @@ def drop_stale_copies(prefix: Path) -> list[str]:
         return []
     from ..core.disk.history import read_history
 
-    meta = prefix / "conda-meta"
-    live = {parts[0] for entry in os.scandir(meta) if (parts := split_record_name(entry.name))}
+    live = set(CondaMeta(prefix).files)
     linked = read_history(prefix).current()
     dropped = []
     for path in sorted(folder.glob("*.json")):

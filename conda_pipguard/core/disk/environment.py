@@ -16,18 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import safeio
+from .condameta import CondaMeta, conda_meta_dir, split_record_name
 from .distributions import Debris, Distribution, conda_develop_paths, scan_site_packages
 from .history import History, read_history
-from .kept_records import kept_records, split_record_name
-from .python import PythonLayout, layout_from_disk, layout_from_records, other_site_packages
-from .records import (
-    CondaRecord,
-    PathMapper,
-    RecordProblem,
-    read_all_records,
-    read_named_records,
-    read_records,
-)
+from .kept_records import kept_records
+from .python import PythonLayout, discover, other_site_packages
+from .records import CondaRecord, PathMapper, RecordProblem, read_records
 
 #: What ``conda env config vars unset`` leaves in ``conda-meta/state``.
 _UNSET_MARK = "***unset***"
@@ -143,10 +137,6 @@ def user_site_dir(python: PythonLayout, environ: dict[str, str] | None = None) -
     return Path(base) / "lib" / f"python{python.version}{suffix}" / "site-packages"
 
 
-def _has_interpreter(prefix: Path) -> bool:
-    return (prefix / "python.exe").exists() or (prefix / "bin" / "python").exists()
-
-
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a read allocates its many small objects.
@@ -198,13 +188,13 @@ def _load(
 ) -> Environment:
     # The python record alone first: its layout maps the noarch paths of the others, which are
     # then read one at a time (all the decoded JSON at once would be the peak of the process).
-    python = layout_from_records(read_named_records(root, ("python", "python_abi")), root)
-    if python is None and _has_interpreter(root):
-        python = layout_from_disk(root)
+    conda_meta_dir(root)
+    meta = CondaMeta(root)
+    python = discover(meta)
     mapper = PathMapper(
         python.site_packages if python else None, python.scripts if python else "bin"
     )
-    records, problems = read_all_records(root, mapper)
+    records, problems = meta.read_all(mapper)
     history = read_history(root)
     # Our copies of records conda list/export deleted, while conda still has them linked.
     live = {record.name for record in records} | {

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.history import HistoryDist
+from ..disk.names import name_keys
 from ..disk.records import CondaRecord
 from .ledger import Content, Ledger
-from .ownership import BYTECODE, Ownership, classify, countable, counterparts, name_keys
+from .ownership import BYTECODE, Ownership, classify, countable, counterparts
 
 
 @dataclass(frozen=True)

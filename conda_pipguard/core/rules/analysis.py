@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
+from ..disk.names import name_keys
 from ..model.ledger import Ledger
 from ..model.overlay import Overlay, build_overlay
 from ..model.ownership import (
@@ -21,7 +22,6 @@ from ..model.ownership import (
     dist_dir_of,
     is_intact,
     label,
-    name_keys,
     project_key,
     sha256_file,
 )
