@@ -40,7 +40,8 @@ def test_install_into_a_pip_touched_env_warns_on_stderr(conda_envs, touched):
 def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, touched):
     """After ``conda install --force-reinstall numpy`` pip's dist-info lies: no "shadows"."""
     from conda_pipguard.core.disk.environment import load_environment
-    from conda_pipguard.core.rules.impact import risk_line
+    from conda_pipguard.core.model.riskline import line_of_overlay
+    from conda_pipguard.core.rules.analysis import analyze
 
     _, err, code = conda_envs.run("install", touched, "--force-reinstall", "numpy=1.26.4", "-y")
     assert code == 0, err
@@ -54,7 +55,8 @@ def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, 
     assert line in err
     assert "shadows" not in err
     # the full read (every record, the ledger) says the same, word for word
-    assert risk_line(load_environment(touched, include_user_site=False)) in err
+    full = load_environment(touched, include_user_site=False)
+    assert line_of_overlay(full.target_flag, analyze(full).overlay) in err
 
 
 def test_json_stays_clean(conda_envs, touched):
