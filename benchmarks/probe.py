@@ -45,11 +45,18 @@ def probe(
             hooks.post_solve("repodata.json", unlink, link)
 
         try:
-            from conda_pipguard.guard.envcache import forget
-        except ImportError:  # before the shared read existed
+            from conda_pipguard.guard.session import current
 
             def forget() -> None:
-                pass
+                current().glances.clear()
+
+        except ImportError:  # before the command's session existed
+            try:
+                from conda_pipguard.guard.envcache import forget
+            except ImportError:  # before the shared read existed
+
+                def forget() -> None:
+                    pass
 
         via = "conda hooks"
     except ImportError:

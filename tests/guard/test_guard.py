@@ -262,7 +262,7 @@ def test_one_look_at_the_env_per_transaction_and_no_full_read(conda_envs, touche
     """
     from conda_pipguard.core.disk import environment
     from conda_pipguard.core.model import glance
-    from conda_pipguard.guard import envcache
+    from conda_pipguard.guard import session
 
     looks, reads = [], []
     real_glance, real_load = glance.glance, environment.load_environment
@@ -281,4 +281,23 @@ def test_one_look_at_the_env_per_transaction_and_no_full_read(conda_envs, touche
     assert code == 0 and "shadows conda's numpy" in err
     assert len(looks) == 1
     assert reads == []
-    assert envcache._glances == {}
+    assert session.current().glances == {}  # dropped after the transaction
+
+
+def test_each_command_starts_its_own_session(conda_envs, touched, monkeypatch):
+    """What one command learned (a failure already reported, its look) never reaches the next."""
+    from conda_pipguard.guard import envcache, session
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(envcache, "glance_of", boom)
+    sessions = []
+    for _ in range(2):
+        _, err, code = conda_envs.run("install", touched, "tool", "-y", "--dry-run")
+        assert code == 0
+        assert len([line for line in err.splitlines() if "check was skipped" in line]) == 1
+        sessions.append(session.current())
+    first, second = sessions
+    assert first is not second and (first.command, second.command) == ("install", "install")
+    assert first.warned and second.warned
