@@ -34,6 +34,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..disk import safeio
 from ..disk.condameta import CondaMeta
@@ -49,9 +50,11 @@ from ..disk.names import canonicalize_name
 from ..disk.python import discover
 from ..disk.records import CondaRecord, PathMapper
 from .ledger import Ledger, unchanged_since
-from .overlay import Layer, layer_of
 from .ownership import Ownership, classify, counterparts
 from .riskline import named_layer, risk_text
+
+if TYPE_CHECKING:
+    from .overlay import Layer
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,8 @@ class _Look:
 
         *owners* are the records that linked some of their directories (then theirs alone).
         """
+        from .overlay import layer_of  # only an env with a non-conda layer pays for it
+
         for dist in foreign:
             names = self.meta.names_of(_key(dist.name))
             found = [owners[dist.path]] if dist.path in owners else []

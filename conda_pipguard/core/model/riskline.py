@@ -7,9 +7,12 @@ full read's overlay (:func:`line_of_overlay`) and compare. Both choose the layer
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from .overlay import Layer, Overlay
 from .ownership import label
+
+if TYPE_CHECKING:  # the guard imports the overlay only when a layer is to be named
+    from .overlay import Layer, Overlay
 
 
 def named_layer(layers: Iterable[Layer]) -> Layer | None:
