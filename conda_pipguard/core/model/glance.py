@@ -120,7 +120,7 @@ class _Times:
         fd = None
         if _DIR_FD:
             try:
-                fd = os.open(directory, os.O_RDONLY)
+                fd = os.open(directory, _DIR_FLAGS)  # a FIFO put there is refused, not waited on
                 self._fds.append(fd)
             except OSError:
                 fd = None
@@ -143,6 +143,7 @@ class _Times:
 
 
 _DIR_FD = os.stat in os.supports_dir_fd
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 class _Look:
@@ -185,18 +186,16 @@ class _Look:
         versions, names_of = self.meta.versions, self.meta.names_of
         site_time, record_time, cut = self.site_time, self.record_time, len(self.site) + 1
         for entry in entries:
-            key = entry.name.lower().replace("_", "-").replace(".", "-")
-            if "--" in key:
-                key = canonicalize_name(entry.name)
-            names = names_of(key)
-            changed = None
+            names = names_of(_key(entry.name))
+            changed, conda = None, False
             for name in names:
                 if versions[name] == entry.version:
                     if changed is None and (changed := site_time(entry.path[cut:])) is None:
-                        break
+                        break  # its time cannot be read: the records decide
                     if unchanged_since(changed, record_time(name)):
+                        conda = True
                         break
-            else:
+            if not conda:
                 yield entry, names
 
     def lister(self, name: str, path: str) -> CondaRecord | None:
@@ -227,7 +226,10 @@ class _Look:
         root = str(self.root)
         try:
             installer = safeio.read_text(
-                f"{root}/{entry.path}/INSTALLER", limit=64, root=root, errors="replace"
+                f"{root}/{entry.path}/INSTALLER",
+                limit=safeio.SMALL_LIMIT,
+                root=root,
+                errors="replace",
             )
         except OSError:
             return None
@@ -289,9 +291,7 @@ def _glance(look: _Look, name: str | None) -> Glance:
             dist = with_metadata(root, dist)
         undecided.append(dist)
     # conda's pip: the fix commands ask whether it is there
-    pip = [
-        shallow_distribution(e) for e in entries if e.name.lower() == "pip" and e.path not in seen
-    ]
+    pip = [shallow_distribution(e) for e in entries if _key(e.name) == "pip" and e.path not in seen]
     ordered = sorted({id(r): r for r in owners.values()}.values(), key=lambda r: r.record_path)
     decided = Environment(prefix=root, distributions=tuple(undecided))
     conda, foreign = classify(decided, Ownership.of(ordered), look.ledger.record_time)
