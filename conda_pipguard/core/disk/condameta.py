@@ -148,9 +148,12 @@ class CondaMeta:
             if parts is None or parts[0] not in wanted:
                 continue
             try:
-                raw = self.load(file_name)
+                data = safeio.read_bytes(
+                    f"{self.path}/{file_name}", limit=safeio.RECORD_JSON_LIMIT, root=self.path
+                )
+                raw = safeio.loads_json(data)
                 if not files and isinstance(raw, dict):
-                    _drop_files(raw)
+                    _drop_files(raw, b"python.exe" in data.lower() or b"\\u" in data)
                 record = parse_record(raw, f"conda-meta/{file_name}", PathMapper(None))
             except (OSError, ValueError):
                 continue
@@ -212,12 +215,17 @@ class CondaMeta:
         return tuple(record for _, record in found)
 
 
-def _drop_files(raw: dict[str, Any]) -> None:
+def _drop_files(raw: dict[str, Any], maybe_exe: bool = True) -> None:
     """Leave out a decoded record's file lists but for ``python.exe``.
 
     What is kept is what :func:`parse_record` reads: ``paths_data`` when it lists files, else
-    ``files``.
+    ``files``. Without *maybe_exe* (its bytes hold no ``python.exe`` and no escape that could
+    spell one) nothing is kept, and no entry is looked at.
     """
+    if not maybe_exe:
+        raw.pop("paths_data", None)
+        raw["files"] = []
+        return
     paths_data = raw.get("paths_data")
     paths = paths_data.get("paths") if isinstance(paths_data, dict) else None
     listed = (

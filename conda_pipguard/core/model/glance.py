@@ -172,6 +172,8 @@ class _Look:
 
         self.record_time = record_time
         """When conda wrote package *name*'s record (ns; 0 when unknown)."""
+        self.pip: list[Distribution] = []
+        """Conda's pip, as :meth:`undecided` found it."""
 
     def undecided(self, entries: Iterable[DistDir]) -> Iterator[tuple[DistDir, list[str]]]:
         """*entries* but those conda linked with the record of their project and version.
@@ -181,12 +183,14 @@ class _Look:
         command: no record is read, two ``stat`` calls per distribution.
 
         Yields:
-            The others, with the packages of their project.
+            The others, with the packages of their project. Conda's pip, which the fix commands
+            ask for, is kept in :attr:`pip`.
         """
         versions, names_of = self.meta.versions, self.meta.names_of
         site_time, record_time, cut = self.site_time, self.record_time, len(self.site) + 1
         for entry in entries:
-            names = names_of(_key(entry.name))
+            key = _key(entry.name)
+            names = names_of(key)
             changed, conda = None, False
             for name in names:
                 if versions[name] == entry.version:
@@ -197,6 +201,8 @@ class _Look:
                         break
             if not conda:
                 yield entry, names
+            elif key == "pip":
+                self.pip.append(shallow_distribution(entry))
 
     def lister(self, name: str, path: str) -> CondaRecord | None:
         """Package *name*'s record when it lists the metadata directory *path*, else None.
@@ -281,21 +287,17 @@ def _glance(look: _Look, name: str | None) -> Glance:
     entries = list_dist_dirs(root, look.site)[0] if look.python else []
     undecided: list[Distribution] = []
     owners: dict[str, CondaRecord] = {}
-    seen: set[str] = set()
     for entry, names in look.undecided(entries):
-        seen.add(entry.path)
         owner = look.owner(entry, names)
         dist = shallow_distribution(entry)
         if owner is not None:
             owners[entry.path] = owner
             dist = with_metadata(root, dist)
         undecided.append(dist)
-    # conda's pip: the fix commands ask whether it is there
-    pip = [shallow_distribution(e) for e in entries if _key(e.name) == "pip" and e.path not in seen]
     ordered = sorted({id(r): r for r in owners.values()}.values(), key=lambda r: r.record_path)
     decided = Environment(prefix=root, distributions=tuple(undecided))
     conda, foreign = classify(decided, Ownership.of(ordered), look.ledger.record_time)
-    pip += (d for d in conda if _key(d.name) == "pip")
+    pip = [*look.pip, *(d for d in conda if _key(d.name) == "pip")]  # the fix commands ask
     env = Environment(
         prefix=root,
         name=name,

@@ -144,6 +144,13 @@ def test_a_windows_python_is_told_without_its_file_list(tmp_path):
     python["files"] = ["python.exe"]
     write(tmp_path, {"python-3.12.1-h_0.json": python})
     assert not discover(CondaMeta(prefix)).windows
+    # a name spelt with JSON escapes is still found (the bytes do not say python.exe)
+    python["paths_data"]["paths"] = [{"_path": "Lib/os.py"}, {"_path": "PYTHON.EXE"}]
+    python["files"] = ["Lib/os.py"]
+    text = json.dumps(python).replace("PYTHON.EXE", "PYTHON\\u002eEXE")
+    write(tmp_path, {"python-3.12.1-h_0.json": text})
+    assert b"python.exe" not in (prefix / "conda-meta/python-3.12.1-h_0.json").read_bytes().lower()
+    assert discover(CondaMeta(prefix)).windows
 
 
 def test_conda_names_for_is_the_inverse_of_name_keys():
