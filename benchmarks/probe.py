@@ -2,8 +2,10 @@
 
 ``python benchmarks/probe.py PREFIX --plan JSON [--rounds N] [--no-conda]`` prints JSON: the
 median seconds of the pre-command check (the env's one look), of the post-solve impact of the
-plan right after it (sharing that look, as in a conda command) and of the post-solve alone.
-Through conda's hooks when conda is importable, else through the core functions they call.
+plan right after it (sharing that look, as in a conda command) and of the post-solve alone,
+wall time and, under the same names with `` cpu``, this process's CPU time (steadier on a
+shared machine). Through conda's hooks when conda is importable, else through the core
+functions they call.
 """
 
 from __future__ import annotations
@@ -43,11 +45,18 @@ def probe(
             hooks.post_solve("repodata.json", unlink, link)
 
         try:
-            from conda_pipguard.guard.envcache import forget
-        except ImportError:  # before the shared read existed
+            from conda_pipguard.guard.session import current
 
             def forget() -> None:
-                pass
+                current().glances.clear()
+
+        except ImportError:  # before the command's session existed
+            try:
+                from conda_pipguard.guard.envcache import forget
+            except ImportError:  # before the shared read existed
+
+                def forget() -> None:
+                    pass
 
         via = "conda hooks"
     except ImportError:
@@ -78,21 +87,22 @@ def probe(
             shared.clear()
 
         via = "core functions"
-    samples: dict[str, list[float]] = {"pre-command": [], "post-solve": [], "post-solve alone": []}
+    names = ("pre-command", "post-solve", "post-solve alone")
+    samples: dict[str, list[float]] = {key: [] for n in names for key in (n, f"{n} cpu")}
     for _ in range(rounds):
         forget()
-        t0 = time.perf_counter()
+        marks = [(time.perf_counter(), time.process_time())]
         pre()
-        t1 = time.perf_counter()
+        marks.append((time.perf_counter(), time.process_time()))
         post()
-        t2 = time.perf_counter()
+        marks.append((time.perf_counter(), time.process_time()))
         forget()
-        t3 = time.perf_counter()
+        marks.append((time.perf_counter(), time.process_time()))
         post()
-        t4 = time.perf_counter()
-        samples["pre-command"].append(t1 - t0)
-        samples["post-solve"].append(t2 - t1)
-        samples["post-solve alone"].append(t4 - t3)
+        marks.append((time.perf_counter(), time.process_time()))
+        for name, (start, end) in zip(names, ((0, 1), (1, 2), (3, 4)), strict=True):
+            samples[name].append(marks[end][0] - marks[start][0])
+            samples[f"{name} cpu"].append(marks[end][1] - marks[start][1])
     result: dict[str, object] = {k: statistics.median(v) for k, v in samples.items()}
     result["via"] = via
     return result  # type: ignore[return-value]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from .disk.activation import Activation
 from .disk.environment import Environment, collector_paused, load_environment
 from .disk.frozen import Freeze, read_freeze
 from .locks.marker import LockStatus, read_status
@@ -68,20 +70,13 @@ def diagnose(
     """
     from .locks.softstatus import soft_lock_status
 
-    environ = dict(os.environ if environ is None else environ)
-    env = load_environment(prefix, name, environ=environ)
+    activation = Activation.of(Path(os.path.abspath(prefix)), environ)  # once, for every reader
+    env = load_environment(prefix, name, activation=activation)
     with collector_paused():  # as the read: many small objects, no cycles
         analysis = analyze(env, matcher)
     # The soft lock is compared with what conda owns now (stale pins), hence after the analysis.
-    soft = soft_lock_status(
-        env.prefix, analysis.conda_distributions, environ=environ, env_vars=env.env_vars
-    )
+    soft = soft_lock_status(env.prefix, analysis.conda_distributions, activation=activation)
     marker = read_status(
-        env.prefix,
-        env.python,
-        records=env.records,
-        environ=environ,
-        env_vars=env.env_vars,
-        soft=soft,
+        env.prefix, env.python, records=env.records, activation=activation, soft=soft
     )
     return Diagnosis(env, analysis, marker, read_freeze(env.prefix))

@@ -7,11 +7,12 @@
 * post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
   current) and auto-mark per settings.
 
-The first three share one look at the env (:mod:`.envcache`), post-solve and verify adding the
-records of the packages their plan names; the last reads only what a lock
-of ours or auto-marking needs. Every hook is wrapped by :func:`never_break_conda`: one warning
-line per command on failure, a refusal in ``block`` mode. The transaction ``Action`` classes
-live in :mod:`.actions` (they subclass conda's ``Action``).
+The pre-command starts the command's :class:`~.session.GuardSession`; every other hook takes it
+and passes it on. The first three share one look at the env, kept in it (:mod:`.envcache`),
+post-solve and verify adding the records of the packages their plan names; the last reads only
+what a lock of ours or auto-marking needs. Every hook is wrapped by :func:`never_break_conda`:
+one warning line per command on failure, a refusal in ``block`` mode. The transaction
+``Action`` classes live in :mod:`.actions` (they subclass conda's ``Action``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import envcache, settings
-from .safety import never_break_conda, new_command, say
+from . import envcache, session, settings
+from .safety import never_break_conda, say
 
 # The core is imported inside the hooks that use it, after the mode is read: with
 # ``pipguard_mode: off`` a conda command imports only this module, settings and safety.
@@ -31,15 +32,11 @@ if TYPE_CHECKING:
     from ..core.disk.environment import Environment
     from ..core.disk.python import PythonLayout
     from ..core.rules.impact import Impact, PlannedPackage
+    from .session import GuardSession
 
 #: Commands that can run conda's own pip step (an environment file with a ``pip:`` section).
 PIP_STEP_COMMANDS = frozenset({"create", "env_create", "env_update", "update", "install"})
 _BREAK_VARS = ("PIP_BREAK_SYSTEM_PACKAGES", "UV_BREAK_SYSTEM_PACKAGES")
-
-# (distribution, conda package) pairs the post-solve report already named in this process, so
-# that verify adds only what is new (file-level collisions of an explicit install, say).
-_reported: set[tuple[str | None, str | None]] = set()
-_saved_environ: dict[str, str | None] = {}
 
 
 def _target_prefix() -> str:
@@ -52,26 +49,23 @@ def _target_prefix() -> str:
 
 
 def pre_command(command: str) -> None:
-    """Start of a conda command that changes an env: a fresh read, then the risk line."""
-    new_command()
-    envcache.forget()
-    _reported.clear()
-    _pre_command(command)
+    """Start of a conda command that changes an env: a new session, then the risk line."""
+    _pre_command(session.start(command))
 
 
 @never_break_conda("pre-command")
-def _pre_command(command: str) -> None:
+def _pre_command(current: GuardSession) -> None:
     """Warn once before conda starts solving for an env pip has touched."""
-    _keep_pip_step_working(command)
+    _keep_pip_step_working(current)
     if settings.mode() == "off":
         return
-    seen = envcache.glance_of(_target_prefix())
+    seen = envcache.glance_of(current, _target_prefix())
     line = seen.risk_line() if seen is not None else None
     if line:
         say([line])
 
 
-def _keep_pip_step_working(command: str) -> None:
+def _keep_pip_step_working(current: GuardSession) -> None:
     """Let conda's own pip step (``pip:`` in an environment file) install into a locked env.
 
     The variables are set for this conda process only (conda passes its environment to the pip
@@ -79,7 +73,9 @@ def _keep_pip_step_working(command: str) -> None:
     """
     from conda.base.context import context
 
-    if command not in PIP_STEP_COMMANDS or not getattr(context._argparse_args, "file", None):
+    if current.command not in PIP_STEP_COMMANDS or not getattr(
+        context._argparse_args, "file", None
+    ):
         return
     from ..core.locks.marker import has_hard_marker
 
@@ -87,15 +83,16 @@ def _keep_pip_step_working(command: str) -> None:
     if not (has_hard_marker(prefix) or settings.auto_mark() != "none"):
         return
     for name in _BREAK_VARS:
-        _saved_environ.setdefault(name, os.environ.get(name))
+        current.saved_environ.setdefault(name, os.environ.get(name))
         os.environ[name] = "1"
 
 
 @never_break_conda("post-command", fail_closed=None)
 def post_command(command: str) -> None:
     """Restore the variables :func:`_keep_pip_step_working` set."""
-    while _saved_environ:
-        name, value = _saved_environ.popitem()
+    saved = session.current().saved_environ
+    while saved:
+        name, value = saved.popitem()
         if value is None:
             os.environ.pop(name, None)
         else:
@@ -140,17 +137,19 @@ def post_solve(repodata_fn: str, unlink_precs: Iterable[Any], link_precs: Iterab
     mode = settings.mode()
     if mode == "off":
         return
+    current = session.current()
+    unlink_precs, link_precs = list(unlink_precs), list(link_precs)
+    names = [rec.name for rec in (*unlink_precs, *link_precs)]
+    layer = envcache.layer_of(current, _target_prefix(), names)
+    if layer is None:  # not an env, or nothing in it a plan could affect
+        return
     from ..core.rules.impact import impact
 
-    unlink, link = planned(unlink_precs), planned(link_precs)
-    layer = envcache.layer_of(_target_prefix(), (p.name for p in (*unlink, *link)))
-    if layer is None:
-        return
     env = layer.env
-    impacts = impact(env, unlink, link, layer=layer)
+    impacts = impact(env, planned(unlink_precs), planned(link_precs), layer=layer)
     if not impacts:
         return
-    _reported.update((item.distribution, item.conda_package) for item in impacts)
+    current.reported.update((item.distribution, item.conda_package) for item in impacts)
     if mode == "block":
         raise _blocked(impacts, env)
     say(render_impacts(impacts, header="conda-pipguard: this plan affects packages pip installed:"))
@@ -180,15 +179,16 @@ def verify_transaction(action: Any) -> Exception | None:
     mode = settings.mode()
     if mode == "off":
         return None
-    from ..core.rules.impact import impact
-
-    link_precs = list(action.link_precs or ())
-    unlink = planned(action.unlink_precs or ())
-    names = (*(p.name for p in unlink), *(prec.name for prec in link_precs))
-    layer = envcache.layer_of(action.target_prefix, names)
+    current = session.current()
+    link_precs, unlink_precs = list(action.link_precs or ()), list(action.unlink_precs or ())
+    names = [rec.name for rec in (*unlink_precs, *link_precs)]
+    layer = envcache.layer_of(current, action.target_prefix, names)
     if layer is None:
         return None
+    from ..core.rules.impact import impact
+
     env = layer.env
+    unlink = planned(unlink_precs)
     site = (action.transaction_context or {}).get("target_site_packages_short_path")
     if site is None and env.python:
         site = env.python.site_packages
@@ -202,21 +202,18 @@ def verify_transaction(action: Any) -> Exception | None:
         return None
     if mode == "block":
         return _blocked(impacts, env)
-    new = [i for i in impacts if (i.distribution, i.conda_package) not in _reported]
+    new = [i for i in impacts if (i.distribution, i.conda_package) not in current.reported]
     if new:
         say(render_impacts(new, header="conda-pipguard: files pip installed will be overwritten:"))
     return None
 
 
 def _python_now(prefix: Path) -> PythonLayout | None:
-    """The env's Python after the transaction, from its python record alone."""
-    from ..core.disk.python import layout_from_disk, layout_from_records
-    from ..core.disk.records import read_named_records
+    """The env's Python after the transaction, found as every reader finds it."""
+    from ..core.disk.condameta import CondaMeta
+    from ..core.disk.python import discover
 
-    layout = layout_from_records(read_named_records(prefix, ("python", "python_abi")), prefix)
-    if layout is None and ((prefix / "python.exe").exists() or (prefix / "bin/python").exists()):
-        layout = layout_from_disk(prefix)
-    return layout
+    return discover(CondaMeta(prefix))
 
 
 def keep_locks_right(action: Any) -> None:
@@ -229,7 +226,7 @@ def keep_locks_right(action: Any) -> None:
 
     from ..core.disk.places import may_hold_lock
 
-    envcache.forget()  # the transaction changed the env
+    session.current().glances.clear()  # the transaction changed the env
     prefix = Path(os.path.abspath(action.target_prefix))
     if not (prefix / "conda-meta").is_dir():
         return

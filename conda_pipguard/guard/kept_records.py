@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from ..core.disk import safeio
-from ..core.disk.kept_records import EVIDENCE_DIR, RecordAtRisk, records_at_risk, split_record_name
+from ..core.disk.condameta import CondaMeta, split_record_name
+from ..core.disk.kept_records import EVIDENCE_DIR, RecordAtRisk, records_at_risk
 from .safety import never_break_conda, say
 
 
@@ -105,8 +106,7 @@ def drop_stale_copies(prefix: Path) -> list[str]:
         return []
     from ..core.disk.history import read_history
 
-    meta = prefix / "conda-meta"
-    live = {parts[0] for entry in os.scandir(meta) if (parts := split_record_name(entry.name))}
+    live = set(CondaMeta(prefix).files)
     linked = read_history(prefix).current()
     dropped = []
     for path in sorted(folder.glob("*.json")):

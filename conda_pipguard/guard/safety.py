@@ -38,16 +38,8 @@ def say(lines: list[str]) -> None:
         sys.stderr.flush()
 
 
-#: Per conda command: whether a failure was already reported (one warning line per command).
-_command = {"warned": False}
-
 #: A failure's own text is cut to this many characters; it comes last, after the advice.
 _DETAIL = 300
-
-
-def new_command() -> None:
-    """Start a conda command: its first failure (and only that one) is reported."""
-    _command["warned"] = False
 
 
 def _detail(err: BaseException) -> str:
@@ -118,9 +110,12 @@ def _block_intended() -> bool:
 def _warn_once(hook: str, err: BaseException) -> None:
     from conda.base.context import context
 
-    if _command["warned"] or quiet():
+    from .session import current
+
+    session = current()  # the command's first failure, and only that one, is reported
+    if session.warned or quiet():
         return
-    _command["warned"] = True
+    session.warned = True
     hint = "" if context.debug else " (run with -vvv for the traceback)"
     sys.stderr.write(
         f"conda-pipguard: warning: the {hook} check was skipped{hint}: {_detail(err)}\n"

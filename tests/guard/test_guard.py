@@ -49,7 +49,8 @@ def test_the_warning_shows_escape_sequences_escaped(conda_envs, touched):
 def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, touched):
     """After ``conda install --force-reinstall numpy`` pip's dist-info lies: no "shadows"."""
     from conda_pipguard.core.disk.environment import load_environment
-    from conda_pipguard.core.rules.impact import risk_line
+    from conda_pipguard.core.model.riskline import line_of_overlay
+    from conda_pipguard.core.rules.analysis import analyze
 
     _, err, code = conda_envs.run("install", touched, "--force-reinstall", "numpy=1.26.4", "-y")
     assert code == 0, err
@@ -63,7 +64,8 @@ def test_once_conda_put_its_files_back_the_line_says_stale_metadata(conda_envs, 
     assert line in err
     assert "shadows" not in err
     # the full read (every record, the ledger) says the same, word for word
-    assert risk_line(load_environment(touched, include_user_site=False)) in err
+    full = load_environment(touched, include_user_site=False)
+    assert line_of_overlay(full.target_flag, analyze(full).overlay) in err
 
 
 def test_json_stays_clean(conda_envs, touched):
@@ -285,7 +287,7 @@ def test_one_look_at_the_env_per_transaction_and_no_full_read(conda_envs, touche
     """
     from conda_pipguard.core.disk import environment
     from conda_pipguard.core.model import glance
-    from conda_pipguard.guard import envcache
+    from conda_pipguard.guard import session
 
     looks, reads = [], []
     real_glance, real_load = glance.glance, environment.load_environment
@@ -304,4 +306,23 @@ def test_one_look_at_the_env_per_transaction_and_no_full_read(conda_envs, touche
     assert code == 0 and "shadows conda's numpy" in err
     assert len(looks) == 1
     assert reads == []
-    assert envcache._glances == {}
+    assert session.current().glances == {}  # dropped after the transaction
+
+
+def test_each_command_starts_its_own_session(conda_envs, touched, monkeypatch):
+    """What one command learned (a failure already reported, its look) never reaches the next."""
+    from conda_pipguard.guard import envcache, session
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(envcache, "glance_of", boom)
+    sessions = []
+    for _ in range(2):
+        _, err, code = conda_envs.run("install", touched, "tool", "-y", "--dry-run")
+        assert code == 0
+        assert len([line for line in err.splitlines() if "check was skipped" in line]) == 1
+        sessions.append(session.current())
+    first, second = sessions
+    assert first is not second and (first.command, second.command) == ("install", "install")
+    assert first.warned and second.warned

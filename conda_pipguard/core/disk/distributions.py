@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import safeio
 from .containment import LEADS_OUTSIDE
@@ -26,9 +26,11 @@ from .names import canonicalize_name
 _EGG_INFO_SUFFIX = re.compile(r"-py\d+(?:\.\d+)*(?:-[^-]+)?$")
 
 
-@dataclass(frozen=True)
-class DistDir:
+class DistDir(NamedTuple):
     """A metadata entry in site-packages, before its metadata is read.
+
+    A named tuple, not a frozen dataclass: the guard lists every one of an env's (hundreds) in
+    each conda command, and a frozen dataclass's ``__init__`` costs three times as much.
 
     Attributes:
         path: Prefix-relative POSIX path of the dist-info/egg-info directory (or file).
@@ -129,6 +131,10 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
+#: The names :func:`list_dist_dirs` looks at (besides ``~``-prefixed ones).
+_LISTED = (".dist-info", ".egg-info", ".egg-link", ".conda_trash")
+
+
 def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], list[Debris]]:
     """List metadata entries of *site_packages* (prefix-relative) without reading them.
 
@@ -142,23 +148,34 @@ def list_dist_dirs(prefix: Path, site_packages: str) -> tuple[list[DistDir], lis
         return dists, [Debris(site_packages, f"not read: {LEADS_OUTSIDE}")]
     try:
         with os.scandir(site) as listing:
-            entries = {entry.name: entry for entry in listing}
+            entries = sorted(
+                (name, entry)
+                for entry in listing
+                if (name := entry.name).endswith(_LISTED) or name[:1] == "~"
+            )
     except OSError:
         return dists, debris
-    for name in sorted(entries):
+    new = tuple.__new__  # a DistDir without the named tuple's Python-level __new__
+    for name, entry in entries:
         rel = f"{site_packages}/{name}"
-        if entries[name].is_symlink() and not safeio.is_within(prefix, site / name):
+        if entry.is_symlink() and not safeio.is_within(prefix, site / name):
             if name.endswith((".dist-info", ".egg-info", ".egg-link")):
                 debris.append(Debris(rel, f"not read: {LEADS_OUTSIDE}"))
-        elif name.startswith("~"):
+            continue
+        if name.endswith(".dist-info") and name[0] != "~" and _is_dir(entry):
+            project, dash, version = name[:-10].rpartition("-")  # most of them: split inline
+            fields = (
+                (rel, "dist-info", project, version) if dash else (rel, "dist-info", version, "")
+            )
+            dists.append(new(DistDir, fields))
+            continue
+        if name.startswith("~"):
             debris.append(Debris(rel, "left behind by an interrupted pip install or uninstall"))
         elif name.endswith(".conda_trash"):
             debris.append(Debris(rel, "a file conda could not delete (.conda_trash)"))
-        elif name.endswith(".dist-info") and _is_dir(entries[name]):
-            dists.append(DistDir(rel, "dist-info", *_split_name_version(name[:-10], "dist-info")))
         elif name.endswith(".egg-info"):
             dists.append(DistDir(rel, "egg-info", *_split_name_version(name[:-9], "egg-info")))
-        elif name.endswith(".egg-link") and not _is_dir(entries[name]):
+        elif name.endswith(".egg-link") and not _is_dir(entry):
             dists.append(DistDir(rel, "egg-link", name[:-9], ""))
     return dists, debris
 

@@ -10,27 +10,20 @@ import gc
 import os
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import safeio
+from .condameta import CondaMeta, conda_meta_dir, split_record_name
 from .distributions import Debris, Distribution, conda_develop_paths, scan_site_packages
 from .history import History, read_history
-from .kept_records import kept_records, split_record_name
-from .python import PythonLayout, layout_from_disk, layout_from_records, other_site_packages
-from .records import (
-    CondaRecord,
-    PathMapper,
-    RecordProblem,
-    read_all_records,
-    read_named_records,
-    read_records,
-)
+from .python import PythonLayout, discover, other_site_packages
+from .records import CondaRecord, PathMapper, RecordProblem, read_records
 
-#: What ``conda env config vars unset`` leaves in ``conda-meta/state``.
-_UNSET_MARK = "***unset***"
+if TYPE_CHECKING:  # not for the hooks' glance, which builds an Environment and reads no state
+    from .activation import Activation
 
 
 @dataclass(frozen=True)
@@ -109,23 +102,9 @@ def guess_name(prefix: Path) -> str | None:
     return None
 
 
-def read_env_vars(prefix: Path) -> dict[str, str]:
-    """Variables stored by ``conda env config vars set`` (``conda-meta/state``)."""
-    try:
-        state = safeio.load_json(
-            prefix / "conda-meta" / "state", limit=safeio.SMALL_LIMIT, root=str(prefix)
-        )
-    except (OSError, ValueError):
-        return {}
-    env_vars = state.get("env_vars") if isinstance(state, dict) else None
-    if not isinstance(env_vars, dict):
-        return {}
-    return {str(key): str(value) for key, value in env_vars.items() if value != _UNSET_MARK}
-
-
-def user_site_dir(python: PythonLayout, environ: dict[str, str] | None = None) -> Path | None:
+def user_site_dir(python: PythonLayout, environ: Mapping[str, str] | None = None) -> Path | None:
     """The user site-packages directory *python* would put on ``sys.path``, or None."""
-    environ = dict(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
     if environ.get("PYTHONNOUSERSITE"):
         return None
     version = python.version.replace(".", "")
@@ -141,10 +120,6 @@ def user_site_dir(python: PythonLayout, environ: dict[str, str] | None = None) -
         return None
     suffix = "t" if python.free_threaded else ""
     return Path(base) / "lib" / f"python{python.version}{suffix}" / "site-packages"
-
-
-def _has_interpreter(prefix: Path) -> bool:
-    return (prefix / "python.exe").exists() or (prefix / "bin" / "python").exists()
 
 
 @contextmanager
@@ -169,7 +144,7 @@ def load_environment(
     name: str | None = None,
     *,
     include_user_site: bool = True,
-    environ: dict[str, str] | None = None,
+    activation: Activation | None = None,
     metadata: bool = True,
 ) -> Environment:
     """Read the conda environment at *prefix*.
@@ -178,33 +153,37 @@ def load_environment(
         prefix: Path of the environment.
         name: Its name, when the caller knows it (conda does); guessed otherwise.
         include_user_site: Also read the user site directory.
-        environ: The process environment to take ``HOME``/``PYTHONNOUSERSITE`` from.
+        activation: The environment of a process in the activated env, to take its variables
+            and ``HOME``/``PYTHONNOUSERSITE`` from (default: this process's, and the env's).
         metadata: Read the distributions' metadata. False is the cheap read of the hooks:
             distributions from directory names only, no other site-packages, no user site.
 
     Raises:
         NotACondaEnvironment: *prefix* has no ``conda-meta``.
     """
+    from .activation import Activation
+
+    root = Path(os.path.abspath(prefix))
     with collector_paused():
-        return _load(Path(os.path.abspath(prefix)), name, include_user_site, environ, metadata)
+        return _load(root, name, include_user_site, activation or Activation.of(root), metadata)
 
 
 def _load(
     root: Path,
     name: str | None,
     include_user_site: bool,
-    environ: dict[str, str] | None,
+    activation: Activation,
     metadata: bool,
 ) -> Environment:
     # The python record alone first: its layout maps the noarch paths of the others, which are
     # then read one at a time (all the decoded JSON at once would be the peak of the process).
-    python = layout_from_records(read_named_records(root, ("python", "python_abi")), root)
-    if python is None and _has_interpreter(root):
-        python = layout_from_disk(root)
+    conda_meta_dir(root)
+    meta = CondaMeta(root)
+    python = discover(meta)
     mapper = PathMapper(
         python.site_packages if python else None, python.scripts if python else "bin"
     )
-    records, problems = read_all_records(root, mapper)
+    records, problems = meta.read_all(mapper)
     history = read_history(root)
     # Our copies of records conda list/export deleted, while conda still has them linked.
     live = {record.name for record in records} | {
@@ -212,6 +191,8 @@ def _load(
         for problem in problems
         if (parts := split_record_name(problem.record_path.rsplit("/", 1)[-1]))
     }
+    from .kept_records import kept_records  # not for the hooks' glance, which reads no copy
+
     kept, kept_problems = read_records(kept_records(root, live, history.current()), mapper)
     records = (*records, *kept)
     problems = [*problems, *kept_problems]
@@ -229,12 +210,9 @@ def _load(
         if dists:
             others.append(SiteDir(site, tuple(dists)))
 
-    env_vars = read_env_vars(root)
     user_site = None
     if include_user_site and metadata and python is not None:
-        merged = dict(os.environ if environ is None else environ)
-        merged.update(env_vars)
-        user_dir = user_site_dir(python, merged)
+        user_dir = user_site_dir(python, activation.merged)
         if user_dir is not None and user_dir.is_dir():
             dists, _ = scan_site_packages(user_dir.parent, user_dir.name)
             if dists:
@@ -252,7 +230,7 @@ def _load(
         other_sites=tuple(others),
         user_site=user_site,
         conda_develop=tuple(develop),
-        env_vars=env_vars,
+        env_vars=dict(activation.env_vars),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import safeio
+from .condameta import split_dist
 
 _HEADER = re.compile(r"^==>\s*(?P<date>.+?)\s*<==\s*$")
 _SPECS = re.compile(r"^#\s*(?P<kind>update|remove|neutered)\s+specs:\s*(?P<specs>.*)$")
@@ -41,10 +42,8 @@ class HistoryDist:
     def parse(cls, text: str) -> HistoryDist | None:
         """Parse ``[channel::]name-version-build``; None when it is not of that form."""
         channel, _, dist = text.strip().rpartition("::")
-        parts = dist.rsplit("-", 2)
-        if len(parts) != 3 or not all(parts):
-            return None
-        return cls(channel, *parts)
+        parts = split_dist(dist)
+        return None if parts is None else cls(channel, *parts)
 
     @property
     def dist_str(self) -> str:

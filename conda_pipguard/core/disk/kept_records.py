@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from . import safeio
+from .condameta import CondaMeta, split_record_name
 from .history import HistoryDist
-from .names import canonicalize_name
+from .names import canonicalize_name, name_keys
 from .places import EVIDENCE_DIR
+from .python import discover
 
 _ANCHOR_ENDINGS = (".egg-info/PKG-INFO", ".dist-info/RECORD", ".egg-info")
-_SITE_PATH = re.compile(rb'"python_site_packages_path"\s*:\s*"(?P<path>[^"]+)"')
 #: A copy larger than this is not read (a record is rarely over a few MB).
 _MAX_COPY = 64 * 1024 * 1024
 
@@ -53,40 +54,6 @@ def _entry_is(check: Callable[[], bool]) -> bool:
         return check()
     except OSError:
         return False
-
-
-def split_record_name(file_name: str) -> tuple[str, str, str] | None:
-    """``numpy-1.26.4-py311_0.json`` -> (name, version, build); None when not of that form."""
-    if not file_name.endswith(".json"):
-        return None
-    parts = file_name[:-5].rsplit("-", 2)
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
-
-
-def _keys(conda_name: str) -> set[str]:
-    names = {conda_name, conda_name.removeprefix("py-"), conda_name.removeprefix("python-")}
-    return {canonicalize_name(name) for name in names}
-
-
-def _site_packages(prefix: Path, names: Mapping[str, tuple[str, str, str]]) -> str | None:
-    """The site-packages of the python record: the usual path, else its own field."""
-    python = next((fn for fn, (name, _, _) in names.items() if name == "python"), None)
-    if python is None:
-        return None
-    version = ".".join(names[python][1].split(".")[:2])
-    usual = f"lib/python{version}/site-packages"
-    if (prefix / usual).is_dir():
-        return usual
-    try:  # a free-threaded layout: the record says (one read, no JSON decoding); or Windows
-        head = safeio.read_bytes(
-            prefix / "conda-meta" / python, limit=safeio.RECORD_JSON_LIMIT, root=str(prefix)
-        )
-    except OSError:
-        return None
-    match = _SITE_PATH.search(head)
-    if match:
-        return match.group("path").decode("utf-8", "replace").strip("/")
-    return "Lib/site-packages" if (prefix / "Lib" / "site-packages").is_dir() else None
 
 
 def present_anchors(prefix: Path, site_packages: str) -> set[str]:
@@ -129,16 +96,14 @@ def records_at_risk(prefix: Path) -> list[RecordAtRisk]:
     distribution of its project is in site-packages with another version, which is what pip
     leaves after replacing it.
     """
-    meta = prefix / "conda-meta"
     try:
-        with os.scandir(meta) as entries:
-            listed = [entry.name for entry in entries if entry.name.endswith(".json")]
+        meta = CondaMeta(prefix)
     except OSError:
         return []
-    names = {fn: parts for fn in listed if (parts := split_record_name(fn))}
-    site_packages = _site_packages(prefix, names)
-    if site_packages is None:
+    python = discover(meta) if "python" in meta.files else None  # conda's loader needs it
+    if python is None:
         return []
+    site_packages = python.site_packages
     anchors = present_anchors(prefix, site_packages)
     versions: dict[str, set[str]] = {}
     for anchor in anchors:
@@ -146,12 +111,16 @@ def records_at_risk(prefix: Path) -> list[RecordAtRisk]:
         project, _, version = stem.partition("-")
         versions.setdefault(canonicalize_name(project), set()).add(version.split("-")[0])
     at_risk = []
-    for file_name, (name, version, _) in sorted(names.items()):
-        found = [versions[key] for key in _keys(name) if key in versions]
+    for file_name in meta.listed:
+        parts = split_record_name(file_name)
+        if parts is None:
+            continue
+        name, version, _ = parts
+        found = [versions[key] for key in name_keys(name) if key in versions]
         if not found or any(version in seen for seen in found):
             continue
         try:
-            raw = safeio.load_json(meta / file_name, root=str(meta))
+            raw = meta.load(file_name)
         except (OSError, ValueError):
             continue
         anchor = record_anchor(raw, site_packages)

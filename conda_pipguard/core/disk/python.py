@@ -16,10 +16,13 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .records import CondaRecord
 from .safeio import is_within
+
+if TYPE_CHECKING:
+    from .condameta import CondaMeta
 
 _FREE_THREADED = re.compile(r"(?:^|_)cp3\d+t(?:$|_)")
 _LIB_PYTHON = re.compile(r"^python(?P<version>3\.\d+)(?P<abi>t?)$")
@@ -193,6 +196,24 @@ def layout_from_disk(prefix: Path) -> PythonLayout | None:
         return None
     version, abi = candidates[0]
     return PythonLayout.build(version, free_threaded=bool(abi), from_record=False)
+
+
+def has_interpreter(prefix: Path) -> bool:
+    """Whether *prefix* holds a Python interpreter (``python.exe`` or ``bin/python``)."""
+    return (prefix / "python.exe").exists() or (prefix / "bin" / "python").exists()
+
+
+def discover(meta: CondaMeta) -> PythonLayout | None:
+    """The env's Python: from its ``python`` record, else from its directories.
+
+    The one way every reader finds it (the full read, the guard's first look, the records
+    ``conda list`` deletes, the post-transaction hook). The records are parsed without their
+    file lists; the directories are guessed from only when an interpreter is there.
+    """
+    layout = layout_from_records(meta.named(("python", "python_abi"), files=False), meta.prefix)
+    if layout is None and has_interpreter(meta.prefix):
+        layout = layout_from_disk(meta.prefix)
+    return layout
 
 
 def other_site_packages(prefix: Path, layout: PythonLayout | None) -> list[str]:

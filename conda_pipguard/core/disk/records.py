@@ -11,20 +11,16 @@ ownership:
   ``sha256_in_prefix`` (then ``sha256``, the hash in the package, is the expected content unless
   the file had its prefix placeholder replaced).
 
-:func:`read_records` normalises all of them to prefix-relative POSIX paths. It never writes and
-never goes through conda's ``PrefixData``: conda's PyPI loader deletes records it believes stale.
+:func:`parse_record` normalises all of them to prefix-relative POSIX paths. The files are read by
+:mod:`.condameta`, never through conda's ``PrefixData``: conda's PyPI loader deletes records it
+believes stale.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import NotACondaEnvironment
-from . import safeio
 from .record_checks import field_problems, lists_disagree
 
 #: Package-relative prefixes of ``noarch: python`` payloads (see conda's ``noarch`` handling).
@@ -95,20 +91,6 @@ class RecordProblem:
     record_path: str
     reason: str
     consequence: str = "conda cannot read this package's record"
-
-
-def conda_meta_dir(prefix: Path) -> Path:
-    """Return ``<prefix>/conda-meta`` after checking that *prefix* is a conda environment.
-
-    Raises:
-        NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.
-    """
-    meta = prefix / "conda-meta"
-    if not prefix.is_dir():
-        raise NotACondaEnvironment(prefix, exists=False)
-    if not meta.is_dir():
-        raise NotACondaEnvironment(prefix, exists=True)
-    return meta
 
 
 def _noarch_type(raw: dict[str, Any]) -> str | None:
@@ -271,7 +253,7 @@ def _build(raw: Any, record_path: str, mapper: PathMapper) -> tuple[CondaRecord,
     ), (disagreement[0], disagreement[1])
 
 
-def _parse(
+def parse_checked(
     raw: Any, rel: str, mapper: PathMapper
 ) -> tuple[CondaRecord | None, list[RecordProblem]]:
     """:func:`parse_record`, with every problem of the record as a :class:`RecordProblem`."""
@@ -288,74 +270,6 @@ def _parse(
     return record, problems
 
 
-def _json_names(meta: Path) -> list[str]:
-    with os.scandir(meta) as entries:
-        return sorted(entry.name for entry in entries if entry.name.endswith(".json"))
-
-
-def _decode(meta: Path, name: str) -> Any:
-    """The decoded record ``conda-meta/<name>``, or the :class:`RecordProblem` of reading it."""
-    rel = f"conda-meta/{name}"
-    try:
-        return safeio.load_json(
-            os.path.join(meta, name), limit=safeio.RECORD_JSON_LIMIT, root=str(meta)
-        )
-    except OSError as err:
-        return RecordProblem(rel, f"cannot be read: {err.strerror or err}")
-    except ValueError as err:  # UnicodeDecodeError and too deep nesting included
-        return RecordProblem(rel, f"is not valid JSON: {str(err)[:200]}")
-
-
-def read_all_records(
-    prefix: Path, mapper: PathMapper
-) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
-    """Decode and parse every ``conda-meta/*.json`` record of *prefix*, one at a time.
-
-    No more than one decoded record is alive at a time: the decoded JSON of an env weighs
-    several times its parsed records (a quarter of a GB at 10,000 records).
-
-    Raises:
-        NotACondaEnvironment: The directory does not exist or has no ``conda-meta``.
-    """
-    meta = conda_meta_dir(prefix)
-    records: list[CondaRecord] = []
-    unreadable: list[RecordProblem] = []
-    invalid: list[RecordProblem] = []
-    for name in _json_names(meta):
-        raw = _decode(meta, name)
-        if isinstance(raw, RecordProblem):
-            unreadable.append(raw)
-            continue
-        record, problems = _parse(raw, f"conda-meta/{name}", mapper)
-        if record is not None:
-            records.append(record)
-        invalid.extend(problems)
-    return tuple(records), [*unreadable, *invalid]
-
-
-def read_named_records(prefix: Path, names: Iterable[str]) -> dict[str, CondaRecord]:
-    """The records of the packages *names* only, by name (noarch paths left package-relative).
-
-    The cheap read of the post-transaction hook, which needs the python record and nothing else:
-    record files are picked by their ``name-version-build.json`` name, then checked.
-    Unreadable records are skipped (the full read reports them).
-    """
-    wanted = set(names)
-    meta = conda_meta_dir(prefix)
-    found: dict[str, CondaRecord] = {}
-    for name in _json_names(meta):
-        if name.rsplit("-", 2)[0] not in wanted:
-            continue
-        raw = _decode(meta, name)
-        try:
-            record = parse_record(raw, f"conda-meta/{name}", PathMapper(None))
-        except ValueError:  # includes a RecordProblem, which is not a dict
-            continue
-        if record.name in wanted:
-            found[record.name] = record
-    return found
-
-
 def read_records(
     raws: dict[str, Any], mapper: PathMapper
 ) -> tuple[tuple[CondaRecord, ...], list[RecordProblem]]:
@@ -363,7 +277,7 @@ def read_records(
     records: list[CondaRecord] = []
     problems: list[RecordProblem] = []
     for rel, raw in raws.items():
-        record, found = _parse(raw, rel, mapper)
+        record, found = parse_checked(raw, rel, mapper)
         if record is not None:
             records.append(record)
         problems.extend(found)

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..disk.activation import ENV_STATE, UNSET, state_variables
 from ..errors import CannotLock, LockError
 
-#: Where ``conda env config vars`` keeps the env's variables.
-ENV_STATE = "conda-meta/state"
-#: What ``conda env config vars unset`` leaves: unset the variable on activation.
-UNSET = "***unset***"
 ENV_VAR_NAMES = ("PIP_CONSTRAINT", "UV_CONSTRAINT")
 
 
@@ -138,10 +135,9 @@ def trim_constraint_vars(
 def activated_vars(data: bytes | None) -> dict[str, str]:
     """The variables activation sets from state file *data* ({} when it cannot be read)."""
     try:
-        env_vars = load_state(data, Path(ENV_STATE)).get("env_vars", {})
+        return state_variables(load_state(data, Path(ENV_STATE)))
     except LockError:
         return {}
-    return {str(k): str(v) for k, v in env_vars.items() if v != UNSET}
 
 
 def vars_name_ours(data: bytes | None, path: Path, names_ours: Callable[[str], bool]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from .results import LockAction, LockStatus
 from .writer import atomic_write, env_lock, inside, read_head, status_of, write_error
 
 if TYPE_CHECKING:
+    from ..disk.activation import Activation
     from .softstatus import SoftLockStatus
 
 #: First line of every marker we write; how we recognise ours.
@@ -95,25 +96,21 @@ def marker_owner(records: Iterable[Any], rel_path: str) -> str | None:
 
 
 def bypasses(
-    prefix: Path,
-    environ: Mapping[str, str],
-    env_vars: Mapping[str, str],
-    pip_files: PipConfigFiles | None = None,
+    prefix: Path, activation: Activation, pip_files: PipConfigFiles | None = None
 ) -> list[str]:
     """What would make pip or uv ignore the hard marker in *prefix*.
 
     Args:
         prefix: The environment.
-        environ: The process environment.
-        env_vars: The env's ``conda env config vars`` (applied on activation, so they win).
-        pip_files: Where pip reads its configuration (default: where it would with *environ*
-            and the env vars).
+        activation: The process environment and the env's ``conda env config vars``
+            (applied on activation, so they win).
+        pip_files: Where pip reads its configuration (default: where it would, activated).
     """
     found = []
-    merged = {**environ, **env_vars}
+    merged = activation.merged
     for name in ("PIP_BREAK_SYSTEM_PACKAGES", "UV_BREAK_SYSTEM_PACKAGES"):
         if is_true(merged.get(name)):
-            where = " (conda env config vars)" if name in env_vars else ""
+            where = " (conda env config vars)" if name in activation.env_vars else ""
             found.append(f"{name}{where}")
     files = pip_files or PipConfigFiles.for_prefix(prefix, merged)
     setting = break_system_packages(files)
@@ -130,8 +127,7 @@ def read_status(
     layout: PythonLayout | None,
     *,
     records: Iterable[Any] = (),
-    environ: Mapping[str, str] | None = None,
-    env_vars: Mapping[str, str] | None = None,
+    activation: Activation | None = None,
     soft: SoftLockStatus | None = None,
     pip_files: PipConfigFiles | None = None,
 ) -> LockStatus:
@@ -141,15 +137,14 @@ def read_status(
         prefix: The environment.
         layout: Its Python, or None.
         records: Its conda records (to name the owner of a foreign marker).
-        environ: The process environment (default: ``os.environ``).
-        env_vars: The env's ``conda env config vars``.
+        activation: The process environment and the env's ``conda env config vars``
+            (default: ``os.environ`` alone).
         soft: The soft lock's status (:func:`.softstatus.soft_lock_status`), when it has one.
-        pip_files: Where pip reads its configuration (default: where it would with *environ*).
+        pip_files: Where pip reads its configuration (default: where it would, activated).
     """
     if layout is None:
         return LockStatus("absent", None)
     rel = marker_path(layout)
-    environ = os.environ if environ is None else environ
     owner = None
     try:
         text = _read(prefix / rel)
@@ -169,7 +164,11 @@ def read_status(
     elif state == "soft":
         bypassed = soft.bypassed_by if soft is not None else ()
     else:
-        bypassed = tuple(bypasses(prefix, environ, env_vars or {}, pip_files))
+        if activation is None:
+            from ..disk.activation import Activation
+
+            activation = Activation(os.environ)
+        bypassed = tuple(bypasses(prefix, activation, pip_files))
     return LockStatus(state, rel, bypassed, owner, soft)
 
 

@@ -12,12 +12,13 @@ Two ways it can fail to do what the user expects, both reported by ``status``:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ..disk.activation import Activation
 from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
 from ..errors import LockError
@@ -68,13 +69,10 @@ class SoftLockStatus:
 
 
 def _bypasses(
-    prefix: Path,
-    files: PipConfigFiles,
-    config: PipConfig,
-    merged: Mapping[str, str],
-    env_vars: Mapping[str, str],
+    prefix: Path, files: PipConfigFiles, config: PipConfig, activation: Activation
 ) -> list[str]:
     found = []
+    merged = activation.merged
     setting = config.setting("constraint")
     if not files.disabled and not any(names_ours(t, prefix) for t in setting.tokens):
         if pip_conf_names_ours(prefix):
@@ -85,7 +83,7 @@ def _bypasses(
             found.append(f"{config_basename()} no longer names {CONSTRAINTS}")
     for name in ENV_VAR_NAMES:
         value = merged.get(name)
-        where = " (conda env config vars)" if name in env_vars else ""
+        where = " (conda env config vars)" if name in activation.env_vars else ""
         if value is None and name == "UV_CONSTRAINT":
             found.append("UV_CONSTRAINT is not set (uv ignores pip.conf)")
         elif value is not None and not any(names_ours(t, prefix) for t in value.split()):
@@ -107,14 +105,10 @@ def _missing(token: str) -> bool:
 
 
 def _overrides(
-    prefix: Path,
-    files: PipConfigFiles,
-    config: PipConfig,
-    environ: Mapping[str, str],
-    env_vars: Mapping[str, str],
-    target: str,
+    prefix: Path, files: PipConfigFiles, config: PipConfig, activation: Activation, target: str
 ) -> list[str]:
     found = []
+    environ, env_vars = activation.environ, activation.env_vars
     fix = f"keep it: conda pipguard mark --soft {target}"
     ledger = read_ledger(prefix) or {}
     entry = ledger.get("pip_conf") if isinstance(ledger.get("pip_conf"), dict) else {}
@@ -159,8 +153,7 @@ def soft_lock_status(
     prefix: Path,
     conda_distributions: Iterable[Distribution],
     *,
-    environ: Mapping[str, str] | None = None,
-    env_vars: Mapping[str, str] | None = None,
+    activation: Activation | None = None,
     pip_files: PipConfigFiles | None = None,
 ) -> SoftLockStatus | None:
     """The soft lock of *prefix* compared with what conda owns now; None when not soft-locked.
@@ -168,10 +161,9 @@ def soft_lock_status(
     Args:
         prefix: The environment.
         conda_distributions: The distributions conda owns (``Analysis.conda_distributions``).
-        environ: The process environment (default: ``os.environ``).
-        env_vars: The env's ``conda env config vars``.
-        pip_files: Where pip reads its configuration (default: where it would with *environ*
-            and the env vars).
+        activation: The process environment and the env's ``conda env config vars``
+            (default: ``os.environ`` alone).
+        pip_files: Where pip reads its configuration (default: where it would, activated).
     """
     if not is_soft_locked(prefix):
         return None
@@ -190,14 +182,12 @@ def soft_lock_status(
             stale.append(f"{pin.requirement} (conda has {dist.version})")
     pinned = {pin.key for pin in pins}
     unpinned = [f"{d.name} {d.version}" for key, d in sorted(conda.items()) if key not in pinned]
-    environ = os.environ if environ is None else environ
-    env_vars = env_vars or {}
-    merged = {**environ, **env_vars}
-    files = pip_files or PipConfigFiles.for_prefix(prefix, merged)
+    activation = activation if activation is not None else Activation(os.environ)
+    files = pip_files or PipConfigFiles.for_prefix(prefix, activation.merged)
     config = PipConfig.load(files)
     target = str((read_ledger(prefix) or {}).get("target") or f"-p {prefix}")
-    bypassed = _bypasses(prefix, files, config, merged, env_vars)
-    overrides = _overrides(prefix, files, config, environ, env_vars, target)
+    bypassed = _bypasses(prefix, files, config, activation)
+    overrides = _overrides(prefix, files, config, activation, target)
     return SoftLockStatus(
         CONSTRAINTS, len(pins), tuple(stale), tuple(unpinned), tuple(bypassed), tuple(overrides)
     )

@@ -100,14 +100,21 @@ class Ledger:
 
     def record_time(self, record: CondaRecord) -> int:
         """When conda wrote *record* (ns): after it linked the record's files."""
+        return self.file_time(record.record_path)
+
+    def file_time(self, path: str) -> int:
+        """The modification time of the file at *path* (ns), memoised; 0 when unknown.
+
+        For a record, when conda wrote it; 0 sends every question about its files to the disk.
+        """
         try:
-            return self._record_times[record.record_path]
+            return self._record_times[path]
         except KeyError:
             try:
-                value = os.stat(f"{self.prefix}/{record.record_path}").st_mtime_ns
+                value = os.stat(f"{self.prefix}/{path}").st_mtime_ns
             except OSError:
-                value = 0  # unknown: every question goes to the disk
-            self._record_times[record.record_path] = value
+                value = 0
+            self._record_times[path] = value
             return value
 
     def untouched_since(self, directory: str, since: int) -> bool:
@@ -125,7 +132,7 @@ class Ledger:
             except OSError:
                 mtime = None
             self._dir_mtimes[directory] = mtime
-        return mtime is not None and since > 0 and mtime <= since
+        return unchanged_since(mtime, since)
 
     # -- answers ------------------------------------------------------------------------------
 
@@ -183,3 +190,11 @@ class Ledger:
         if is_conda:
             return Content.CONDA
         return Content.DIST if is_dist else Content.ALTERED
+
+
+def unchanged_since(mtime: int | None, since: int) -> bool:
+    """Whether a directory changed at *mtime* has had no entry added or removed after *since*.
+
+    The ledger's first rule (times in ns): *mtime* None or *since* 0 means unknown, so no.
+    """
+    return mtime is not None and since > 0 and mtime <= since

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
-from ..disk.history import HistoryDist
+from ..disk.names import name_keys
 from ..disk.records import CondaRecord
 from .ledger import Content, Ledger
-from .ownership import BYTECODE, Ownership, classify, countable, counterparts, name_keys
+from .ownership import BYTECODE, Ownership, classify, countable, counterparts
+
+if TYPE_CHECKING:
+    from ..disk.history import HistoryDist
 
 
 @dataclass(frozen=True)

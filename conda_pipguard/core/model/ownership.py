@@ -46,15 +46,6 @@ def countable(file: RecordFile) -> bool:
     return file.path_type not in ("pyc_file", "directory") and not file.path.endswith(BYTECODE)
 
 
-def name_keys(conda_name: str) -> set[str]:
-    """Python project names a conda package name may stand for, when no files tell.
-
-    ``py-opencv`` -> ``opencv``, ``python-dateutil`` -> ``dateutil``, and the name itself.
-    """
-    candidates = {conda_name, conda_name.removeprefix("py-"), conda_name.removeprefix("python-")}
-    return {canonicalize_name(candidate) for candidate in candidates}
-
-
 def installer_of(dist: Distribution) -> str:
     """The distribution's ``INSTALLER``, or ``unknown installer``."""
     return dist.installer or "unknown installer"

@@ -14,20 +14,10 @@ from typing import Any
 
 from ..disk.distributions import Distribution, with_metadata
 from ..disk.environment import Environment
-from ..disk.names import canonicalize_name
+from ..disk.names import canonicalize_name, name_keys
 from ..disk.python import minor_version
 from ..disk.records import CondaRecord
-from ..model.ledger import Ledger
-from ..model.overlay import Layer, layer_of
-from ..model.ownership import (
-    Ownership,
-    classify,
-    counterparts,
-    dist_dir_of,
-    label,
-    name_keys,
-    project_key,
-)
+from ..model.ownership import Ownership, classify, counterparts, dist_dir_of, label, project_key
 from .fixes import FixCommands
 from .requirements import needed, requirement_key
 from .versionspec import specifier_allows
@@ -90,7 +80,7 @@ class Impact:
 
 
 class PipLayer:
-    """What the impact and the risk line need of an env, computed once and reusable.
+    """What the impact needs of an env, computed once and reusable.
 
     The guard keeps one per conda command (post-solve and verify share it).
 
@@ -323,48 +313,3 @@ def impact(
             seen.add(key)
             unique.append(item)
     return unique
-
-
-def risk_line(env: Environment, *, layer: PipLayer | None = None) -> str | None:
-    """One line for the start of a conda command in an env pip has touched; None when clean.
-
-    Works on an env read with ``metadata=False`` (ownership from dist-info directories plus the
-    few metadata hashes :func:`classify` checks); only the distributions of a conda package's
-    project are read further, with the ledger, to tell a live layer from stale metadata. The
-    guard's pre-command says the same from directory listings (:mod:`..model.glance`).
-    """
-    layer = layer if layer is not None else PipLayer(env)
-    if not layer.foreign:
-        return None
-    ledger = Ledger(env.prefix)
-    named: Layer | None = None
-    for dist in layer.foreign:
-        if not counterparts(layer.owners, dist):
-            continue
-        found = layer_of(env, layer.owners, ledger, with_metadata(env.prefix, dist))
-        if found.live:
-            named = found
-            break
-        named = named or found
-    return risk_text(FixCommands(env).target, [d.name for d in layer.foreign], named)
-
-
-def risk_text(target: str, foreign: Sequence[str], named: Layer | None) -> str:
-    """The pre-command's line: *foreign* distribution names, the one *named* (live or stale)."""
-    details = f"Details: conda pipguard status {target}"
-    count = len(foreign)
-    some = f"{count} Python package{'s' if count > 1 else ''} here {'are' if count > 1 else 'is'}"
-    if named is None:
-        names = ", ".join(foreign[:3]) + (", ..." if count > 3 else "")
-        return f"conda-pipguard: {some} from pip ({names}); conda does not track them. {details}"
-    dist, record = named.dist, named.counterparts[0]
-    if named.stale:
-        return (
-            f"conda-pipguard: {label(dist)} is stale: conda's {record.name} {record.version} is "
-            f"back on disk, but pip still lists {dist.version} ({some} not from conda). {details}"
-        )
-    return (
-        f"conda-pipguard: {label(dist)} shadows conda's {record.name} {record.version} ({some} "
-        f"not from conda). conda does not track them: this command can overwrite or break them. "
-        f"{details}"
-    )

@@ -4,13 +4,7 @@ import json
 
 import pytest
 
-from conda_pipguard.core.disk.records import (
-    PathMapper,
-    parse_record,
-    read_all_records,
-    read_records,
-)
-from conda_pipguard.core.errors import NotACondaEnvironment
+from conda_pipguard.core.disk.records import PathMapper, parse_record, read_records
 
 SP = "lib/python3.11/site-packages"
 
@@ -105,27 +99,6 @@ def test_non_records_are_rejected(raw):
         parse_record(raw, "r", PathMapper(SP))
 
 
-def test_corrupt_and_foreign_json_become_problems(tmp_path):
-    meta = tmp_path / "conda-meta"
-    meta.mkdir()
-    (meta / "six-1.16.0-0.json").write_text(json.dumps(RATTLER_NOARCH))
-    (meta / "broken-1-0.json").write_text("{not json")
-    (meta / "odd-1-0.json").write_text("[1, 2]")
-    (meta / "history").write_text("")
-    records, problems = read_all_records(tmp_path, PathMapper(SP))
-    assert [r.name for r in records] == ["six"]
-    reasons = {p.record_path: p.reason for p in problems}
-    assert "not valid JSON" in reasons["conda-meta/broken-1-0.json"]
-    assert "not a package record" in reasons["conda-meta/odd-1-0.json"]
-
-
-def test_not_an_environment(tmp_path):
-    with pytest.raises(NotACondaEnvironment, match="no conda-meta"):
-        read_all_records(tmp_path, PathMapper(SP))
-    with pytest.raises(NotACondaEnvironment, match="does not exist"):
-        read_all_records(tmp_path / "nope", PathMapper(SP))
-
-
 def test_wrong_typed_file_lists_are_skipped_not_iterated():
     raw = {**CONDA_NOARCH, "files": "lib/x.py", "paths_data": {"paths": {"_path": "x"}}}
     assert parse_record(raw, "conda-meta/six.json", PathMapper(SP)).files == ()
@@ -195,30 +168,14 @@ def test_one_list_alone_is_not_a_disagreement(files, paths):
     assert [f.path for f in records[0].files] == [f"{SP}/six.py"] and problems == []
 
 
-def test_read_named_records_reads_only_the_packages_asked_for(tmp_path):
-    from conda_pipguard.core.disk.records import read_named_records
-
-    meta = tmp_path / "conda-meta"
-    meta.mkdir()
-    python = {"name": "python", "version": "3.11.9", "build": "h_0", "files": ["bin/python3.11"]}
-    (meta / "python-3.11.9-h_0.json").write_text(json.dumps(python))
-    dateutil = {**CONDA_NOARCH, "name": "python-dateutil"}
-    (meta / "python-dateutil-2.9.0-pyhd_0.json").write_text(json.dumps(dateutil))
-    (meta / "six-1.16.0-pyh_0.json").write_text(json.dumps(CONDA_NOARCH))
-    (meta / "python_abi-3.11-5_cp311.json").write_text("{not json")  # skipped, not fatal
-    found = read_named_records(tmp_path, ("python", "python_abi"))
-    assert list(found) == ["python"]
-    assert [f.path for f in found["python"].files] == ["bin/python3.11"]
-
-
 def test_a_record_nested_too_deep_is_a_problem_not_a_crash(tmp_path):
-    from conda_pipguard.core.disk.records import read_all_records
+    from conda_pipguard.core.disk.condameta import CondaMeta
 
     meta = tmp_path / "conda-meta"
     meta.mkdir()
     (meta / "deep-1-0.json").write_text("[" * 100_000 + "]" * 100_000)
     (meta / "six-1.16.0-pyh_0.json").write_text(json.dumps(CONDA_NOARCH))
-    records, problems = read_all_records(tmp_path, PathMapper(SP))
+    records, problems = CondaMeta(tmp_path).read_all(PathMapper(SP))
     assert [r.name for r in records] == ["six"]
     assert [p.record_path for p in problems] == ["conda-meta/deep-1-0.json"]
     assert "not valid JSON" in problems[0].reason

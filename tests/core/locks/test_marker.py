@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conda_pipguard.core.disk.environment import load_environment, read_env_vars
+from conda_pipguard.core.disk.activation import Activation, read_env_vars
+from conda_pipguard.core.disk.environment import load_environment
 from conda_pipguard.core.disk.python import PythonLayout
 from conda_pipguard.core.errors import LockError
 from conda_pipguard.core.locks.marker import (
@@ -387,7 +388,7 @@ def test_bypasses_that_really_let_pip_through(kit, env, scan):
     assert scan(env).marker.bypassed_by == ()
 
     # 1. the variable, in the shell
-    assert bypasses(env, {**home, "PIP_BREAK_SYSTEM_PACKAGES": "1"}, {}) == [
+    assert bypasses(env, Activation({**home, "PIP_BREAK_SYSTEM_PACKAGES": "1"})) == [
         "PIP_BREAK_SYSTEM_PACKAGES"
     ]
     kit.pip(env, "install", "tinydep", env_extra={"PIP_BREAK_SYSTEM_PACKAGES": "1"})
@@ -421,7 +422,7 @@ def test_bypasses_that_really_let_pip_through(kit, env, scan):
     kit.pip(env, "install", "tinydep")
     assert installed(kit, env, "tinydep")
     # PIP_CONFIG_FILE=/dev/null turns every configuration file off, in pip and here
-    assert bypasses(env, {**home, "PIP_CONFIG_FILE": os.devnull}, {}) == []
+    assert bypasses(env, Activation({**home, "PIP_CONFIG_FILE": os.devnull})) == []
 
 
 def test_uv_bypass_through_conda_env_config_vars(kit, env):
@@ -431,7 +432,7 @@ def test_uv_bypass_through_conda_env_config_vars(kit, env):
     activated = read_env_vars(env)  # what `conda activate` exports
     done = run_uv(kit, env, "tinydep", env_extra=activated)
     assert done.returncode == 0, done.stderr
-    assert bypasses(env, {"HOME": str(kit.home)}, activated) == [
+    assert bypasses(env, Activation({"HOME": str(kit.home)}, activated)) == [
         "UV_BREAK_SYSTEM_PACKAGES (conda env config vars)"
     ]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conda_pipguard.core.disk.environment import load_environment, read_env_vars
+from conda_pipguard.core.disk.activation import read_env_vars
+from conda_pipguard.core.disk.environment import load_environment
 from conda_pipguard.core.errors import LockError
 from conda_pipguard.core.locks.inifile import (
     add_constraint,

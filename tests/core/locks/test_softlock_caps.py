@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conda_pipguard.core.diagnosis import diagnose
-from conda_pipguard.core.disk.environment import read_env_vars
+from conda_pipguard.core.disk.activation import Activation, read_env_vars
 from conda_pipguard.core.locks.soft import constraint_ref, write_soft_lock
 from conda_pipguard.core.locks.softremove import remove_soft_lock
 from conda_pipguard.core.locks.softstatus import soft_lock_status
@@ -77,7 +77,8 @@ def status(kit, prefix, global_dir, environ=None):
     environ = {"HOME": str(kit.home), **(environ or {})}
     env_vars = read_env_vars(prefix)
     files = planted_files(prefix, global_dir, kit.home, {**environ, **env_vars})
-    return soft_lock_status(prefix, (), environ=environ, env_vars=env_vars, pip_files=files)
+    activation = Activation(environ, env_vars)
+    return soft_lock_status(prefix, (), activation=activation, pip_files=files)
 
 
 def test_a_global_cap_still_refuses_under_the_soft_lock(numpy_channel, story, global_dir):

@@ -1,8 +1,9 @@
 """The guard's cheap look (directory listings) says what the full read and analysis say.
 
 Real environments (tests/support/envkit.py) with real pip runs; each test compares the look
-with the full read on the same env: the same non-conda distributions, the same warning line,
-and the same impacts of plans from the look's partial layer.
+with the full read on the same env: the same non-conda distributions, the same warning line
+(the layer it names chosen by :func:`~conda_pipguard.core.model.riskline.named_layer` from the
+full read's overlay), and the same impacts of plans from the look's partial layer.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pytest
 
 from conda_pipguard.core.disk.environment import load_environment
 from conda_pipguard.core.model.glance import glance
+from conda_pipguard.core.model.riskline import line_of_overlay
 from conda_pipguard.core.rules.analysis import analyze
-from conda_pipguard.core.rules.impact import PipLayer, PlannedPackage, impact, risk_line
+from conda_pipguard.core.rules.impact import PipLayer, PlannedPackage, impact
 from tests.conftest import NUMPY_1
 from tests.support.bounded import call_bounded
 from tests.support.envkit import Dist, site_packages
@@ -40,7 +42,7 @@ def agrees(prefix, plans=PLANS):
     seen = glance(prefix, full.name)
     overlay = analyze(full).overlay
     assert [d.path for d in seen.foreign] == [layer.dist.path for layer in overlay.layers]
-    assert seen.risk_line() == risk_line(full)
+    assert seen.risk_line() == line_of_overlay(full.target_flag, overlay)
     for unlink, link in plans:
         names = [p.name for p in (*unlink, *link)]
         layer = PipLayer(seen.env, seen.records_for(names), seen.foreign)
@@ -142,3 +144,34 @@ def test_the_look_neither_blocks_on_a_fifo_nor_reads_dev_zero(numpy_channel, pla
     line = call_bounded(_risk_line, prefix)
     if place != "python-record":  # without it the look cannot tell where site-packages is
         assert line.startswith("conda-pipguard: ") and "numpy" in line, line
+
+
+def test_the_line_names_the_live_layer(numpy_channel):
+    kit = numpy_channel
+    prefix = kit.create("env", ["python", "pip", "numpy"], dialect="conda")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    line = agrees(prefix).risk_line()
+    assert line.startswith("conda-pipguard: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4")
+    assert line.endswith(f"Details: conda pipguard status -p {prefix}")
+    assert "\n" not in line
+
+
+def test_the_line_for_pip_only_additions_names_them_as_their_metadata_does(numpy_channel):
+    kit = numpy_channel
+    prefix = kit.create("env", ["python", "pip"], dialect="conda")
+    kit.wheel("zope.interface", "7.0", {"zope/interface/__init__.py": ""})
+    kit.pip(prefix, "install", "zope.interface")
+    assert (site_packages(prefix) / "zope_interface-7.0.dist-info").is_dir()
+    line = agrees(prefix).risk_line()
+    assert line.startswith("conda-pipguard: 1 Python package here is from pip (zope.interface)")
+
+
+def test_a_package_of_another_name_whose_metadata_changed_is_asked_of_the_model(kit):
+    """``torch`` has no record of its name: INSTALLER says conda, so the records are searched."""
+    kit.add_package("pytorch", "2.3.0", dist_name="torch", modules={"torch/__init__.py": ""})
+    prefix = kit.create("env", ["python", "pip", "pytorch"], dialect="conda")
+    record = site_packages(prefix) / "torch-2.3.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "torch/extra.py,,\n")  # another tool's RECORD
+    seen = agrees(prefix, (([PlannedPackage("pytorch", "2.3.0", "0")], []),))
+    assert [d.name for d in seen.foreign] == ["torch"]
+    assert "torch 2.3.0 (conda) shadows conda's pytorch 2.3.0" in seen.risk_line()

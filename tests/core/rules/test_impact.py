@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conda_pipguard.core.disk.environment import load_environment
-from conda_pipguard.core.rules.impact import PlannedPackage, impact, risk_line
+from conda_pipguard.core.rules.impact import PlannedPackage, impact
 from tests.conftest import NUMPY_1, PY
 
 #: The minor version after the one in the test envs.
@@ -27,7 +27,6 @@ def test_clean_env_has_no_impact(numpy_channel):
     prefix = numpy_channel.create("env", ["python", "pip", "numpy"], dialect="conda")
     env = load_environment(prefix, include_user_site=False)
     assert impact(env, [NUMPY_1264], [NUMPY_1265]) == []
-    assert risk_line(env) is None
 
 
 def test_update_relinks_over_pip(touched):
@@ -92,31 +91,12 @@ def test_python_minor_change_strands_pip_packages(touched):
     assert impact(touched, [], [PlannedPackage("python", f"{PY}.99", "0")]) == []
 
 
-def test_risk_line_names_the_worst(touched, numpy_channel):
-    line = risk_line(touched)
-    # the pre-command reads directory names only, and must say the same
-    assert risk_line(load_environment(touched.prefix, metadata=False)) == line
-    assert line.startswith("conda-pipguard: numpy 2.1.0 (pip) shadows conda's numpy 1.26.4")
-    assert line.endswith(f"Details: conda pipguard status -p {touched.prefix}")
-    assert "\n" not in line
-
-
-def test_risk_line_for_pip_only_additions(numpy_channel):
-    kit = numpy_channel
-    prefix = kit.create("env", ["python", "pip"], dialect="conda")
-    kit.wheel("requests", "2.32.3", {"requests/__init__.py": ""})
-    kit.pip(prefix, "install", "requests")
-    line = risk_line(load_environment(prefix, metadata=False))
-    assert line.startswith("conda-pipguard: 1 Python package here is from pip (requests)")
-
-
 def test_one_layer_serves_every_check_with_the_same_answers(touched):
     """The guard reads once and asks several questions; the answers must not depend on it."""
     from conda_pipguard.core.rules.impact import PipLayer
 
     cheap = load_environment(touched.prefix, metadata=False, include_user_site=False)
     layer = PipLayer(cheap)
-    assert risk_line(cheap, layer=layer) == risk_line(touched)
     for unlink, link in (([NUMPY_1264], [NUMPY_1265]), ([NUMPY_1264], []), ([], [])):
         assert impact(cheap, unlink, link, layer=layer) == impact(touched, unlink, link)
     assert [d.name for d in layer.foreign] == ["numpy"]
