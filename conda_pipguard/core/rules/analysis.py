@@ -2,7 +2,8 @@
 
 Ownership is decided by files (:mod:`..model.ownership`), what is on disk by the ledger
 (:mod:`..model.ledger`), how each non-conda distribution lies over conda's packages by the overlay
-(:mod:`..model.overlay`); the rules (:mod:`.layers`, :mod:`.files`, :mod:`.env`) read
+(:mod:`..model.overlay`, with conda's own files and the twins it reads on first use); the rules
+(:mod:`.layers`, :mod:`.files`, :mod:`.leftovers`, :mod:`.twins`, :mod:`.gone`, :mod:`.env`) read
 those and nothing else, so the order they run in does not matter.
 """
 
@@ -29,6 +30,7 @@ from .env import debris, duplicate, stranded, unsatisfied, user_site
 from .files import file_findings
 from .findings import Finding, sort_findings, verdict
 from .fixes import FixCommands
+from .gone import dependency_gone
 from .layers import (
     clobbered,
     dependency_broken,
@@ -37,6 +39,8 @@ from .layers import (
     shadowed,
     stale_metadata,
 )
+from .leftovers import leftovers
+from .twins import import_shadowed, library_twin
 from .versionspec import Matcher, match_depends
 
 __all__ = [
@@ -62,6 +66,9 @@ _RULES = (
     incomplete,
     pip_only,
     file_findings,
+    leftovers,
+    import_shadowed,
+    library_twin,
     unsatisfied,
     duplicate,
     stranded,
@@ -105,6 +112,7 @@ def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
     for rule in _RULES:
         findings += rule(overlay, fixes)
     findings += dependency_broken(overlay, fixes, matcher or match_depends)
+    findings += dependency_gone(overlay, fixes, matcher or match_depends)
     return Analysis(
         tuple(sort_findings(findings)),
         overlay.conda_dists,
