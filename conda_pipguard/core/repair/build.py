@@ -7,7 +7,10 @@ to itself (``duplicate``) is the known one: uninstall the non-conda copy, then m
 the exact package it had (``name=version=build``), also when conda's record was deleted (the
 version and build then come from ``conda-meta/history``). Files of conda's changed or deleted
 with no distribution to blame (``altered``, ``missing-files``) need the reinstall only; stale pip
-metadata (``stale-metadata``) needs only its leftovers removed.
+metadata (``stale-metadata``) needs only its leftovers removed. A dependency that is gone
+(``dependency-gone``) comes back the same way, from its record or from the history. Files of
+another install left among a conda package's own (``leftovers``) are removed last, after conda
+has put its own files back: until then they may be what imports.
 
 ``pip-only`` and ``editable`` distributions are left alone; ``unsatisfied``, ``incomplete`` and
 the other kinds become suggestions, never actions.
@@ -25,12 +28,12 @@ from ..disk.environment import Environment
 from ..disk.names import canonicalize_name
 from ..errors import PipguardError
 from ..model.ledger import Ledger
-from ..model.ownership import BYTECODE
+from ..model.ownership import BYTECODE, name_keys
 from ..rules.findings import Finding
-from ..rules.kinds import Repair
+from ..rules.kinds import Export, Repair
 from .channels import KNOWN_SUBDIRS, channel_name
-from .plan import Reinstall, Removal, RepairPlan, Suggestion
-from .steps import CondaLauncher, Step, conda_steps, remove_files_step
+from .plan import Reinstall, Removal, RepairPlan, Suggestion, Sweep
+from .steps import CondaLauncher, Step, conda_steps, remove_files_step, sweep_step
 
 __all__ = [
     "KNOWN_SUBDIRS",
@@ -41,6 +44,7 @@ __all__ = [
     "RepairPlan",
     "Step",
     "Suggestion",
+    "Sweep",
     "build_plan",
     "channel_name",
     "render_plan",
@@ -54,8 +58,12 @@ class RepairError(PipguardError):
     """The repair cannot start or cannot go on; the message says what was (not) changed."""
 
 
-def _pip_only(finding: Finding) -> bool:
+def _pip_only(finding: Finding, target: Reinstall) -> bool:
     """Whether the distribution a finding names is of a project no conda package provides."""
+    if finding.row.export is Export.CONDA_WINS:
+        return False  # conda's package provides what it did (its project, or its import name)
+    if finding.dist is not None and finding.dist.key in name_keys(target.name):
+        return False  # the plan puts conda's package of that project back
     layer = finding.layer
     return layer is None or not layer.replaces_conda
 
@@ -65,6 +73,7 @@ class _Builder:
     diagnosis: Diagnosis
     reinstalls: dict[str, Reinstall] = field(default_factory=dict)
     removals: dict[str, Removal] = field(default_factory=dict)  # by distribution path
+    sweeps: dict[str, Sweep] = field(default_factory=dict)  # by conda package name
     resolved: list[str] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
@@ -112,8 +121,11 @@ class _Builder:
             self.suggestions.append(Suggestion(finding.kind, message, finding.fix))
             return
         target = self.target(finding)
-        if dist is None or target is None:
+        if target is None:
             self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
+            return
+        if dist is None:  # nothing to remove: conda's package comes back (dependency-gone)
+            self.add_reinstall(target)
             return
         label = f"{dist.name} {dist.version} ({dist.installer or 'unknown installer'})"
         self.add_reinstall(target, label)
@@ -129,7 +141,7 @@ class _Builder:
             if has_pip
             else 1,
             restores=tuple(dict.fromkeys(restores)),
-            pip_only=_pip_only(finding),
+            pip_only=_pip_only(finding, target),
             method="pip" if has_pip else "files",
             paths=() if has_pip else self.files_of(dist),
         )
@@ -159,9 +171,31 @@ class _Builder:
             paths=(*layer.leftovers, *bytecode, dist.path),
         )
 
+    def add_sweep(self, finding: Finding) -> None:
+        overlay = self.diagnosis.analysis.overlay
+        record = finding.record
+        left = overlay.conda_files.leftovers.get(record.name) if overlay and record else None
+        if left is None or record is None:
+            self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
+            return
+        self.sweeps[record.name] = Sweep(
+            record.name, record.version, left.files, left.bytecode, left.scripts
+        )
+
     def removes(self, distribution: str | None) -> bool:
         key = canonicalize_name(distribution or "")
         return any(canonicalize_name(r.name) == key for r in self.removals.values())
+
+    def removes_copy(self, finding: Finding) -> bool:
+        """Whether the plan removes the very distribution *finding* is about."""
+        return finding.location is not None and finding.location in self.removals
+
+    def resolves(self, finding: Finding) -> bool:
+        """Whether the plan's actions take away what *finding* is about."""
+        dependency = finding.details.get("dependency")
+        return self.removes(finding.distribution) or (
+            isinstance(dependency, str) and dependency in self.reinstalls
+        )
 
     def build(self) -> None:
         findings = self.diagnosis.analysis.findings
@@ -181,10 +215,12 @@ class _Builder:
                     self.add_reinstall(target)
             elif repair is Repair.CLEAR:
                 self.add_stale(finding)
+            elif repair is Repair.SWEEP:
+                self.add_sweep(finding)
         for finding in findings:
             repair = finding.row.repair
             if repair is Repair.FOLLOWS:
-                if self.removes(finding.distribution):
+                if self.resolves(finding):
                     self.resolved.append(finding.message)
                 else:
                     self.suggestions.append(Suggestion(finding.kind, finding.message, ""))
@@ -194,6 +230,8 @@ class _Builder:
                 label = finding.distribution or finding.location or "?"
                 version = f" {finding.version}" if finding.version else ""
                 self.untouched.append(f"{label}{version} ({finding.kind})")
+            elif repair is Repair.SUGGEST and finding.distribution and self.removes_copy(finding):
+                self.resolved.append(finding.message)  # (an incomplete copy the plan removes)
             elif repair is Repair.SUGGEST and finding.fix:
                 self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
 
@@ -203,6 +241,7 @@ def _steps(
     env_python: str,
     reinstalls: tuple[Reinstall, ...],
     removals: tuple[Removal, ...],
+    sweeps: tuple[Sweep, ...],
     *,
     conda: CondaLauncher,
     python: str,
@@ -240,6 +279,8 @@ def _steps(
             )
     if reinstalls:
         steps.append(reinstall)
+    # last: until conda's files are back, another install's may be what imports
+    steps.extend(sweep_step(python, str(prefix), sweep) for sweep in sweeps)
     return tuple(steps)
 
 
@@ -267,8 +308,9 @@ def build_plan(
     env = diagnosis.env
     reinstalls = tuple(builder.reinstalls.values())
     removals = tuple(builder.removals.values())
+    sweeps = tuple(builder.sweeps.values())
     steps: tuple[Step, ...] = ()
-    if (reinstalls or removals) and not builder.blockers:
+    if (reinstalls or removals or sweeps) and not builder.blockers:
         hard = diagnosis.marker.state in _HARD_MARKER_STATES
         executable = env.python.executable if env.python else "bin/python"
         steps = _steps(
@@ -276,6 +318,7 @@ def build_plan(
             str(env.prefix / executable),
             reinstalls,
             removals,
+            sweeps,
             conda=conda,
             python=python,
             offline=offline,
@@ -287,6 +330,7 @@ def build_plan(
         steps=steps,
         reinstalls=reinstalls,
         removals=removals,
+        sweeps=sweeps,
         resolved=tuple(builder.resolved),
         untouched=tuple(builder.untouched),
         suggestions=tuple(builder.suggestions),

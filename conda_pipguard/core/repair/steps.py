@@ -15,6 +15,9 @@ The order is what makes a repair safe:
 4. ``conda-reinstall``: one ``conda install --force-reinstall`` of every package, after *all*
    removals, because pip removes every file its RECORD lists, including files of conda's that
    it overwrote: uninstalling after a reinstall would break conda's copy again.
+5. ``remove-files`` for leftovers: files no record and no distribution lists, among a conda
+   package's own. Last, after conda has put its own files back: until then another install's
+   files may be what imports, and a failed reinstall must not leave the package with neither.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .plan import Sweep
 
 #: What conda needs to be spelled as: ``("conda",)``, ``(sys.executable, "-m", "conda")``...
 CondaLauncher = Sequence[str]
@@ -144,4 +150,21 @@ def remove_files_step(
         (python, "-I", "-c", REMOVE_SCRIPT, prefix, *paths),
         purpose,
         summary=f"remove {what} ({len(paths)} paths under {prefix})",
+    )
+
+
+def sweep_step(python: str, prefix: str, sweep: Sweep) -> Step:
+    """The ``remove-files`` step of one sweep, its counts and a sample in its purpose."""
+    number = len(sweep.files) + len(sweep.scripts)
+    counts = f"{number} file{'' if number == 1 else 's'}"
+    if sweep.bytecode:
+        counts += f" and {len(sweep.bytecode)} .pyc"
+    sample = ", ".join(sweep.paths[:3]) + (", ..." if len(sweep.paths) > 3 else "")
+    return remove_files_step(
+        python,
+        prefix,
+        sweep.paths,
+        f"remove what another install left among conda's {sweep.name} {sweep.version}, now "
+        f"that conda's files are back: {counts} no record and no distribution lists ({sample})",
+        f"the leftovers among conda's {sweep.name}",
     )
