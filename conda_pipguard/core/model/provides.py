@@ -60,7 +60,7 @@ class LibraryName:
         """The library a file name names, or None when it is not a shared library's."""
         if any(tag in filename for tag in _EXTENSION_TAGS):
             return None
-        if filename.endswith(".dll"):
+        if filename[-4:].lower() == ".dll":  # Windows file names: case does not matter
             return cls(filename.lower(), (), "dll")
         match = _SO.match(filename) or _DYLIB.match(filename)
         if match is None:
@@ -79,7 +79,7 @@ class LibraryName:
 
 def _could_be_library(path: str) -> bool:
     """A cheap first look: whether *path*'s name may be a shared library's at all."""
-    return ".so" in path or path.endswith((".dylib", ".dll"))
+    return ".so" in path or path.endswith(".dylib") or path[-4:].lower() == ".dll"
 
 
 @dataclass(frozen=True)
@@ -240,12 +240,22 @@ def _library_twins(
     for key, shipped in libraries.items():
         by_record: dict[str, tuple[CondaRecord, list[tuple[str, str]]]] = {}
         for name, path in shipped:
-            for record, other, conda_path in found:
-                if conda_path == path or record.name in own[key]:
-                    continue  # the same file is an overwrite; the same project a shadow
-                if name.matches(other) and ledger.exists(path) and ledger.exists(conda_path):
+            matches = [
+                (record, conda_path)
+                for record, other, conda_path in found
+                # the same file is an overwrite; the same project's a shadow: not twins
+                if conda_path != path and record.name not in own[key] and name.matches(other)
+            ]
+            if not matches or not ledger.exists(path):
+                continue
+            # one copy is enough to name: the same file name first (libX.so.9, not its target)
+            filename = path.rpartition("/")[2]
+            matches.sort(key=lambda match: match[1].rpartition("/")[2] != filename)
+            for record, conda_path in matches:
+                if ledger.exists(conda_path):
                     by_record.setdefault(record.record_path, (record, []))[1].append(
                         (path, conda_path)
                     )
+                    break
         twins.extend((key, record, tuple(pairs)) for record, pairs in by_record.values())
     return twins
