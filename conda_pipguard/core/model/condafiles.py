@@ -292,9 +292,12 @@ def _leftovers(scan: _Scan, listed: set[str]) -> dict[str, Leftovers]:
         if not listing:
             continue
         expected = scan.names.get(directory, set())
+        cache = directory.endswith("/__pycache__")
         for name, entry in listing.items():
             if name in expected or name in _IGNORED or name.endswith(".conda_trash"):
                 continue
+            if cache and not name.endswith(BYTECODE):
+                continue  # a JIT's cache next to Python's (numba's .nbi, .nbc) is no install's
             path = f"{directory}/{name}"
             if path in listed or path in listed_dirs:
                 continue
