@@ -179,7 +179,11 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 fixes.repair() if users else fixes.reinstall_dist(dist),
                 dist=dist,
                 layer=layer,
-                details={"missing": layer.missing, "listed": layer.listed},
+                details={
+                    "missing": layer.missing,
+                    "listed": layer.listed,
+                    "needed_by_conda": list(users),
+                },
             )
         )
     return findings

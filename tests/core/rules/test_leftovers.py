@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 
 from conda_pipguard.core.repair.build import build_plan, render_plan
+from conda_pipguard.core.repair.export import export_spec
 from conda_pipguard.core.rules.kinds import Severity
 from tests.conftest import NUMPY_1, PY, kinds
 from tests.support.envkit import append_history, dist_str, read_records, site_packages
@@ -126,6 +127,10 @@ def test_condas_record_removed_under_pips_copy(numpy_channel, scan):
     assert plan.specs == ("numpy=1.26.4=0",) and plan.reinstalls[0].record_missing
     assert not plan.removals[0].pip_only
     assert plan.suggestions == ()  # the incomplete copy goes with the plan
+    # nor does a recreated env get the broken copy back over the numpy scipy needs
+    spec = export_spec(diagnosis)
+    assert not any(line.startswith("numpy") for line in spec.spec.pip)
+    assert any("conda's scipy need numpy from conda" in note for note in spec.notes)
 
 
 def test_without_dependents_the_incomplete_copy_is_reinstalled_as_before(kit, scan):
