@@ -77,7 +77,9 @@ def import_shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
 
 def library_twin(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     """A non-conda distribution ships a shared library under a name a conda package ships."""
-    findings = []
+    findings: list[Finding] = []
+    if not overlay.twins.libraries:
+        return findings  # (and no requirement is read)
     needed_by = dependents_of(overlay)
     for twin in overlay.twins.libraries:
         dist, record = twin.dist, twin.record
