@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.history import HistoryDist
 from ..disk.records import CondaRecord
-from .condafiles import CondaFiles, scan_conda_files
 from .ledger import Content, Ledger
 from .ownership import BYTECODE, Ownership, classify, countable, counterparts, name_keys
-from .provides import Twins, Wanted, find_twins, wanted_names
+
+if TYPE_CHECKING:
+    from .condafiles import CondaFiles
+    from .provides import Twins, Wanted
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class Overlay:
     @cached_property
     def wanted(self) -> Wanted:
         """What the live non-conda distributions provide (import names, shared libraries)."""
+        from .provides import wanted_names  # not for the hooks' look, which needs no rule
+
         return wanted_names(
             self.env.python,
             (
@@ -130,6 +135,8 @@ class Overlay:
     @cached_property
     def conda_files(self) -> CondaFiles:
         """Conda's files where pip writes: altered, missing, gone, leftovers (read once)."""
+        from .condafiles import CondaFiles, scan_conda_files
+
         if not self.areas:
             return CondaFiles({}, {})
         listed = (e.path for layer in self.layers for e in layer.dist.files or ())
@@ -146,6 +153,8 @@ class Overlay:
     @cached_property
     def twins(self) -> Twins:
         """Import names and shared libraries a conda record and a live layer both provide."""
+        from .provides import find_twins
+
         return find_twins(
             self.env.python,
             self.env.records,

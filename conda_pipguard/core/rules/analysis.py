@@ -30,7 +30,6 @@ from .env import debris, duplicate, stranded, unsatisfied, user_site
 from .files import file_findings
 from .findings import Finding, sort_findings, verdict
 from .fixes import FixCommands
-from .gone import dependency_gone
 from .layers import (
     clobbered,
     dependency_broken,
@@ -39,8 +38,6 @@ from .layers import (
     shadowed,
     stale_metadata,
 )
-from .leftovers import leftovers
-from .twins import import_shadowed, library_twin
 from .versionspec import Matcher, match_depends
 
 __all__ = [
@@ -66,9 +63,6 @@ _RULES = (
     incomplete,
     pip_only,
     file_findings,
-    leftovers,
-    import_shadowed,
-    library_twin,
     unsatisfied,
     duplicate,
     stranded,
@@ -106,10 +100,16 @@ def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
         matcher: Decides whether a version satisfies a conda ``depends`` entry; conda's own
             ``MatchSpec`` when the caller has conda, the documented subset otherwise.
     """
+    # The hooks import this module for the helpers above, and their look runs none of these
+    # rules: imported here, they cost the hooks nothing.
+    from .gone import dependency_gone
+    from .leftovers import leftovers
+    from .twins import import_shadowed, library_twin
+
     overlay = build_overlay(env, Ownership.of(env.records), Ledger(env.prefix))
     fixes = FixCommands(env)
     findings: list[Finding] = []
-    for rule in _RULES:
+    for rule in (*_RULES, leftovers, import_shadowed, library_twin):
         findings += rule(overlay, fixes)
     findings += dependency_broken(overlay, fixes, matcher or match_depends)
     findings += dependency_gone(overlay, fixes, matcher or match_depends)

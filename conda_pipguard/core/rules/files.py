@@ -8,12 +8,16 @@ is effectively not installed: its ``missing-files`` finding is an error.
 
 from __future__ import annotations
 
-from ..model.condafiles import RecordDamage
+from typing import TYPE_CHECKING
+
 from ..model.overlay import Overlay
 from ..model.ownership import dist_dir_of
 from .findings import Finding, PathCounts, count_of
 from .fixes import FixCommands
 from .kinds import Severity
+
+if TYPE_CHECKING:
+    from ..model.condafiles import RecordDamage
 
 _SAMPLE = 20
 
