@@ -53,6 +53,8 @@ def test_files_left_by_an_install_whose_metadata_is_gone(numpy_channel, scan):
         f"{SITE}/numpy/_new_api.py",
         f"{SITE}/numpy/__pycache__/_new_api.cpython-{PY.replace('.', '')}.pyc",
     )
+    (sweep,) = plan.to_dict()["sweep"]  # what fix --json reports
+    assert (sweep["name"], sweep["files"], sweep["bytecode"]) == ("numpy", 1, 1)
     text = render_plan(plan)
     assert "1 file and 1 .pyc no record and no distribution lists" in text
     assert "Also resolved by these steps:\n    - conda's scipy 1.11.4 requires" in text
