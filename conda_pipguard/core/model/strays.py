@@ -146,6 +146,8 @@ def find_leftovers(scan: Inspection, listed: set[str]) -> dict[str, Leftovers]:
         sources = set(files)
         left = {p for p in bytecode if _stale_bytecode(ledger, p, sources)}
         result[name] = Leftovers(record, tuple(sorted(files)), tuple(sorted(left)), (), any(cuts))
+    if result and len(scan.areas) > 1:
+        _add_scripts(scan, scan.areas[1].rstrip("/"), result, listed)
     return result
 
 

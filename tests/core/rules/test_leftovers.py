@@ -12,7 +12,7 @@ import shutil
 from conda_pipguard.core.repair.build import build_plan, render_plan
 from conda_pipguard.core.repair.export import export_spec
 from conda_pipguard.core.rules.kinds import Severity
-from tests.conftest import NUMPY_1, PY, kinds
+from tests.conftest import NUMPY_1, NUMPY_2, PY, kinds
 from tests.support.envkit import append_history, dist_str, read_records, site_packages
 from tests.support.fixlines import importable
 
@@ -26,8 +26,10 @@ def story_env(kit):
 def test_files_left_by_an_install_whose_metadata_is_gone(numpy_channel, scan):
     kit = numpy_channel
     prefix = story_env(kit)
-    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
-    shutil.rmtree(site_packages(prefix) / "numpy-2.1.0.dist-info")
+    scripts = {"console_scripts": {"f2py": "numpy.f2py:main", "other": "elsewhere:main"}}
+    kit.wheel("numpy", "2.1.1", NUMPY_2, entry_points=scripts)
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.1")
+    shutil.rmtree(site_packages(prefix) / "numpy-2.1.1.dist-info")
     diagnosis = scan(prefix)
     assert kinds(diagnosis) == [
         ("altered", "numpy"),
@@ -38,9 +40,12 @@ def test_files_left_by_an_install_whose_metadata_is_gone(numpy_channel, scan):
     left = next(f for f in diagnosis.analysis.findings if f.kind == "leftovers")
     # numpy 2's files among conda's numpy 1.26, whose own files pip changed: a mix, an error
     assert left.level is Severity.ERROR and left.details["mixed"]
-    assert (left.details["files"], left.details["bytecode"]) == (1, 1)
+    # pip's wrapper that imports numpy goes with numpy's leftovers; one for another module not
+    assert left.details["scripts"] == ["bin/f2py"]
+    assert (left.details["files"], left.details["bytecode"]) == (2, 1)
     assert left.details["sample"] == [
         f"{SITE}/numpy/_new_api.py",
+        "bin/f2py",
         f"{SITE}/numpy/__pycache__/_new_api.cpython-{PY.replace('.', '')}.pyc",
     ]
     broken = next(f for f in diagnosis.analysis.findings if f.kind == "conda-dependency-broken")
@@ -49,14 +54,15 @@ def test_files_left_by_an_install_whose_metadata_is_gone(numpy_channel, scan):
     plan = build_plan(diagnosis)
     assert [step.action for step in plan.steps] == ["check", "conda-reinstall", "remove-files"]
     assert plan.specs == ("numpy=1.26.4=0",)
-    assert plan.steps[-1].argv[-2:] == (
+    assert plan.steps[-1].argv[-3:] == (
         f"{SITE}/numpy/_new_api.py",
+        "bin/f2py",
         f"{SITE}/numpy/__pycache__/_new_api.cpython-{PY.replace('.', '')}.pyc",
     )
     (sweep,) = plan.to_dict()["sweep"]  # what fix --json reports
-    assert (sweep["name"], sweep["files"], sweep["bytecode"]) == ("numpy", 1, 1)
+    assert (sweep["name"], sweep["files"], sweep["bytecode"]) == ("numpy", 2, 1)
     text = render_plan(plan)
-    assert "1 file and 1 .pyc no record and no distribution lists" in text
+    assert "2 files and 1 .pyc no record and no distribution lists" in text
     assert "Also resolved by these steps:\n    - conda's scipy 1.11.4 requires" in text
 
 
