@@ -205,6 +205,7 @@ def test_hand_deleted_dist_info_leaves_numpy_2_among_condas_numpy(lab, capsys):
     (left,) = [f for f in before.analysis.findings if f.kind == "leftovers"]
     assert left.details["mixed"] and left.details["files"] > 100
     assert left.details["bytecode"] > 50
+    assert "bin/f2py" in left.details["scripts"]  # pip's wrapper, which imports numpy
     site = f"{before.env.python.site_packages}/"
     sample = left.details["sample"]
     assert any(path.startswith(f"{site}numpy/_core/") for path in sample)
