@@ -190,3 +190,79 @@ def test_shell_env_has_our_conda_first(lab):
     assert Path(shell_env(lab.home)["PATH"].split(":")[0], "conda").is_file()
     assert json.loads(conda(lab, "info", "--json"))["offline"] is True
     assert run_line("conda --version", lab.home).returncode == 0
+
+
+def test_hand_deleted_dist_info_leaves_numpy_2_among_condas_numpy(lab, capsys):
+    """Issue 22: pip's numpy 2.1.3 over conda's 1.26.4, then its dist-info deleted by hand."""
+    prefix = create(lab, "handdeleted", "python", "pip", "numpy", "scipy", "pandas")
+    lab.pip(prefix, "install", "--force-reinstall", "--no-deps", NUMPY_2)
+    shutil.rmtree(site_packages(prefix) / "numpy-2.1.3.dist-info")
+    before = scan(lab, prefix)
+    assert before.verdict == "broken"
+    kinds = {(f.kind, f.conda_package) for f in before.analysis.findings}
+    assert {("leftovers", "numpy"), ("conda-dependency-broken", "scipy")} <= kinds
+    assert ("conda-dependency-broken", "pandas") in kinds
+    (left,) = [f for f in before.analysis.findings if f.kind == "leftovers"]
+    assert left.details["mixed"] and left.details["files"] > 100
+    assert left.details["bytecode"] > 50
+    assert "bin/f2py" in left.details["scripts"]  # pip's wrapper, which imports numpy
+    site = f"{before.env.python.site_packages}/"
+    sample = left.details["sample"]
+    assert any(path.startswith(f"{site}numpy/_core/") for path in sample)
+    with capsys.disabled():
+        print(
+            f"\n[real wheels] hand-deleted numpy-2.1.3.dist-info: {left.details['files']} "
+            f"files and {left.details['bytecode']} .pyc left (scripts: "
+            f"{left.details['scripts']}); before the fix: {before.verdict}, "
+            f"{sorted(kinds)}"
+        )
+    run_fixes(lab, prefix)
+    after = scan(lab, prefix)
+    with capsys.disabled():
+        print(f"[real wheels] after the fix: {after.verdict}, {after.analysis.findings}")
+    assert (after.verdict, after.analysis.findings) == ("clean", ())
+    assert not any((prefix / path).exists() for path in sample)  # numpy 2's, all gone
+    assert not any((prefix / path).exists() for path in left.details["scripts"])
+    assert importable(prefix, MODULES, lab.home) == {
+        "numpy": "1.26.4",
+        "scipy": "1.11.4",
+        "scipy.linalg": "",
+        "pandas": "2.2.2",
+    }
+
+
+def test_pip_uninstall_of_condas_numpy_is_gone_for_scipy_and_pandas(lab):
+    prefix = create(lab, "uninstalled", "python", "pip", "numpy", "scipy", "pandas")
+    lab.pip(prefix, "uninstall", "-y", "numpy")
+    diagnosis = scan(lab, prefix)
+    assert diagnosis.verdict == "broken"
+    kinds = [(f.kind, f.conda_package) for f in diagnosis.analysis.findings]
+    assert kinds == [
+        ("dependency-gone", "pandas"),
+        ("dependency-gone", "scipy"),
+        ("missing-files", "numpy"),
+    ]
+    assert diagnosis.analysis.findings[-1].details["gone"]
+    run_fixes(lab, prefix)
+    assert scan(lab, prefix).verdict == "clean"
+    assert importable(prefix, ["numpy", "scipy.linalg", "pandas"], lab.home) == {
+        "numpy": "1.26.4",
+        "scipy.linalg": "",
+        "pandas": "2.2.2",
+    }
+
+
+def test_conda_remove_force_under_pips_numpy_restores_condas(lab):
+    prefix = create(lab, "forced", "python", "pip", "numpy", "scipy")
+    lab.pip(prefix, "install", "--force-reinstall", "--no-deps", NUMPY_2)
+    conda(lab, "remove", "-y", "--force", "-p", str(prefix), "numpy")
+    diagnosis = scan(lab, prefix)
+    kinds = [(f.kind, f.conda_package or f.distribution) for f in diagnosis.analysis.findings]
+    assert ("dependency-gone", "scipy") in kinds
+    assert all(f.fix.startswith("conda pipguard fix") for f in diagnosis.analysis.findings)
+    run_fixes(lab, prefix)
+    assert scan(lab, prefix).verdict == "clean"
+    assert importable(prefix, ["numpy", "scipy.linalg"], lab.home) == {
+        "numpy": "1.26.4",
+        "scipy.linalg": "",
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..disk.distributions import Distribution
@@ -22,6 +23,10 @@ from .ownership import BYTECODE, Ownership, classify, countable, counterparts
 
 if TYPE_CHECKING:
     from ..disk.history import HistoryDist
+
+if TYPE_CHECKING:
+    from .condafiles import CondaFiles
+    from .provides import Twins, Wanted
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,63 @@ class Overlay:
     conda_dists: tuple[Distribution, ...]
     layers: tuple[Layer, ...]
     involved: frozenset[str]
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """Prefix-relative directories (with a trailing slash) where pip and uv write."""
+        python = self.env.python
+        if python is None:
+            return ()
+        return (f"{python.site_packages}/", f"{python.scripts}/")
+
+    @cached_property
+    def wanted(self) -> Wanted:
+        """What the live non-conda distributions provide (import names, shared libraries)."""
+        from .provides import wanted_names  # not for the hooks' look, which needs no rule
+
+        return wanted_names(
+            self.env.python,
+            (
+                (
+                    layer.dist,
+                    [r.name for r in layer.counterparts]
+                    + ([layer.history.name] if layer.history else []),
+                )
+                for layer in self.layers
+                if layer.live
+            ),
+        )
+
+    @cached_property
+    def conda_files(self) -> CondaFiles:
+        """Conda's files where pip writes: altered, missing, gone, leftovers (read once)."""
+        from .condafiles import CondaFiles, scan_conda_files
+
+        if not self.areas:
+            return CondaFiles({}, {})
+        listed = (e.path for layer in self.layers for e in layer.dist.files or ())
+        return scan_conda_files(
+            self.env.records,
+            self.ledger,
+            self.areas,
+            self.involved,
+            self.env.history,
+            listed,
+            self.wanted.tops,
+        )
+
+    @cached_property
+    def twins(self) -> Twins:
+        """Import names and shared libraries a conda record and a live layer both provide."""
+        from .provides import find_twins
+
+        return find_twins(
+            self.env.python,
+            self.env.records,
+            self.wanted,
+            self.conda_files.import_paths,
+            self.ledger,
+        )
 
     @property
     def replaced(self) -> dict[str, Distribution]:

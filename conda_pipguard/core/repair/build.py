@@ -7,7 +7,10 @@ to itself (``duplicate``) is the known one: uninstall the non-conda copy, then m
 the exact package it had (``name=version=build``), also when conda's record was deleted (the
 version and build then come from ``conda-meta/history``). Files of conda's changed or deleted
 with no distribution to blame (``altered``, ``missing-files``) need the reinstall only; stale pip
-metadata (``stale-metadata``) needs only its leftovers removed.
+metadata (``stale-metadata``) needs only its leftovers removed. A dependency that is gone
+(``dependency-gone``) comes back the same way, from its record or from the history. Files of
+another install left among a conda package's own (``leftovers``) are removed last, after conda
+has put its own files back: until then they may be what imports.
 
 ``pip-only`` and ``editable`` distributions are left alone; ``unsatisfied``, ``incomplete`` and
 the other kinds become suggestions, never actions.
@@ -23,14 +26,14 @@ from ..diagnosis import Diagnosis
 from ..disk.containment import LEADS_OUTSIDE
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
-from ..disk.names import canonicalize_name
+from ..disk.names import canonicalize_name, name_keys
 from ..model.ledger import Ledger
 from ..model.ownership import BYTECODE
 from ..printable import printable_lines
-from ..rules.findings import Finding
-from ..rules.kinds import Repair
+from ..rules.findings import Finding, count_of
+from ..rules.kinds import Export, Repair
 from .channels import channel_name
-from .plan import Reinstall, Removal, RepairPlan, Suggestion
+from .plan import Reinstall, Removal, RepairPlan, Suggestion, Sweep
 from .removefiles import refused
 from .steps import CondaLauncher, Step, conda_steps, remove_files_step
 
@@ -38,8 +41,12 @@ from .steps import CondaLauncher, Step, conda_steps, remove_files_step
 _HARD_MARKER_STATES = ("pipguard", "foreign")
 
 
-def _pip_only(finding: Finding) -> bool:
+def _pip_only(finding: Finding, target: Reinstall) -> bool:
     """Whether the distribution a finding names is of a project no conda package provides."""
+    if finding.row.export is Export.CONDA_WINS:
+        return False  # conda's package provides what it did (its project, or its import name)
+    if finding.dist is not None and finding.dist.key in name_keys(target.name):
+        return False  # the plan puts conda's package of that project back
     layer = finding.layer
     return layer is None or not layer.replaces_conda
 
@@ -49,6 +56,7 @@ class _Builder:
     diagnosis: Diagnosis
     reinstalls: dict[str, Reinstall] = field(default_factory=dict)
     removals: dict[str, Removal] = field(default_factory=dict)  # by distribution path
+    sweeps: dict[str, Sweep] = field(default_factory=dict)  # by conda package name
     resolved: list[str] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
@@ -101,8 +109,11 @@ class _Builder:
             self.suggestions.append(Suggestion(finding.kind, message, finding.fix))
             return
         target = self.target(finding)
-        if dist is None or target is None:
+        if target is None:
             self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
+            return
+        if dist is None:  # nothing to remove: conda's package comes back (dependency-gone)
+            self.add_reinstall(target)
             return
         label = f"{dist.name} {dist.version} ({dist.installer or 'unknown installer'})"
         self.add_reinstall(target, label)
@@ -119,7 +130,7 @@ class _Builder:
             if has_pip
             else 1,
             restores=tuple(dict.fromkeys(restores)),
-            pip_only=_pip_only(finding),
+            pip_only=_pip_only(finding, target),
             method="pip" if has_pip else "files",
             paths=paths,
             refused=left_out,
@@ -154,9 +165,31 @@ class _Builder:
             refused=tuple(dict.fromkeys(left_out)),
         )
 
+    def add_sweep(self, finding: Finding) -> None:
+        overlay = self.diagnosis.analysis.overlay
+        record = finding.record
+        left = overlay.conda_files.leftovers.get(record.name) if overlay and record else None
+        if left is None or record is None:
+            self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
+            return
+        self.sweeps[record.name] = Sweep(
+            record.name, record.version, left.files, left.bytecode, left.scripts
+        )
+
     def removes(self, distribution: str | None) -> bool:
         key = canonicalize_name(distribution or "")
         return any(canonicalize_name(r.name) == key for r in self.removals.values())
+
+    def removes_copy(self, finding: Finding) -> bool:
+        """Whether the plan removes the very distribution *finding* is about."""
+        return finding.location is not None and finding.location in self.removals
+
+    def resolves(self, finding: Finding) -> bool:
+        """Whether the plan's actions take away what *finding* is about."""
+        dependency = finding.details.get("dependency")
+        return self.removes(finding.distribution) or (
+            isinstance(dependency, str) and dependency in self.reinstalls
+        )
 
     def build(self) -> None:
         findings = self.diagnosis.analysis.findings
@@ -176,10 +209,12 @@ class _Builder:
                     self.add_reinstall(target)
             elif repair is Repair.CLEAR:
                 self.add_stale(finding)
+            elif repair is Repair.SWEEP:
+                self.add_sweep(finding)
         for finding in findings:
             repair = finding.row.repair
             if repair is Repair.FOLLOWS:
-                if self.removes(finding.distribution):
+                if self.resolves(finding):
                     self.resolved.append(finding.message)
                 else:
                     self.suggestions.append(Suggestion(finding.kind, finding.message, ""))
@@ -189,6 +224,8 @@ class _Builder:
                 label = finding.distribution or finding.location or "?"
                 version = f" {finding.version}" if finding.version else ""
                 self.untouched.append(f"{label}{version} ({finding.kind})")
+            elif repair is Repair.SUGGEST and finding.distribution and self.removes_copy(finding):
+                self.resolved.append(finding.message)  # (an incomplete copy the plan removes)
             elif repair is Repair.SUGGEST and finding.fix:
                 self.suggestions.append(Suggestion(finding.kind, finding.message, finding.fix))
 
@@ -198,6 +235,7 @@ def _steps(
     env_python: str,
     reinstalls: tuple[Reinstall, ...],
     removals: tuple[Removal, ...],
+    sweeps: tuple[Sweep, ...],
     *,
     conda: CondaLauncher,
     python: str,
@@ -235,6 +273,8 @@ def _steps(
             )
     if reinstalls:
         steps.append(reinstall)
+    # last: until conda's files are back, another install's may be what imports
+    steps.extend(_sweep_step(python, str(prefix), sweep) for sweep in sweeps)
     return tuple(steps)
 
 
@@ -262,8 +302,9 @@ def build_plan(
     env = diagnosis.env
     reinstalls = tuple(builder.reinstalls.values())
     removals = tuple(builder.removals.values())
+    sweeps = tuple(builder.sweeps.values())
     steps: tuple[Step, ...] = ()
-    if reinstalls or removals:
+    if reinstalls or removals or sweeps:
         hard = diagnosis.marker.state in _HARD_MARKER_STATES
         executable = env.python.executable if env.python else "bin/python"
         steps = _steps(
@@ -271,6 +312,7 @@ def build_plan(
             str(env.prefix / executable),
             reinstalls,
             removals,
+            sweeps,
             conda=conda,
             python=python,
             offline=offline,
@@ -282,9 +324,26 @@ def build_plan(
         steps=steps,
         reinstalls=reinstalls,
         removals=removals,
+        sweeps=sweeps,
         resolved=tuple(builder.resolved),
         untouched=tuple(builder.untouched),
         suggestions=tuple(builder.suggestions),
+    )
+
+
+def _sweep_step(python: str, prefix: str, sweep: Sweep) -> Step:
+    """The ``remove-files`` step of one sweep, its counts and a sample in its purpose."""
+    counts = count_of(len(sweep.files) + len(sweep.scripts), "file")
+    if sweep.bytecode:
+        counts += f" and {len(sweep.bytecode)} .pyc"
+    sample = ", ".join(sweep.paths[:3]) + (", ..." if len(sweep.paths) > 3 else "")
+    return remove_files_step(
+        python,
+        prefix,
+        sweep.paths,
+        f"remove what another install left among conda's {sweep.name} {sweep.version}, now "
+        f"that conda's files are back: {counts} no record and no distribution lists ({sample})",
+        f"the leftovers among conda's {sweep.name}",
     )
 
 

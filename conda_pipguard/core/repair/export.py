@@ -217,6 +217,14 @@ def _stale(finding: Finding, parts: _Parts) -> None:
 def _complete(finding: Finding, parts: _Parts) -> None:
     if finding.layer is not None and finding.layer.replaces_conda:
         return  # conda's package comes back instead (see _conda_wins)
+    needed = finding.details.get("needed_by_conda")
+    if needed:
+        parts.notes.append(
+            f"{finding.distribution} {finding.version} ({finding.installer or 'unknown'}) is not "
+            f"exported: conda's {', '.join(needed)} need {finding.distribution} from conda, "
+            "which the recreated environment gets"
+        )
+        return
     parts.pip.append(f"{finding.distribution}=={finding.version}")
     parts.notes.append(
         f"{finding.distribution} {finding.version} has files missing here; the "

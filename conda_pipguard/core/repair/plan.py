@@ -101,6 +101,41 @@ class Removal:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """Files no record and no distribution lists, among a conda package's own, to remove.
+
+    Attributes:
+        name: The conda package whose directories hold them.
+        version: Its version.
+        files: The files (not byte code), prefix-relative.
+        bytecode: Their byte code (and byte code of modules that are gone).
+        scripts: Console scripts that import them and that nothing lists.
+    """
+
+    name: str
+    version: str
+    files: tuple[str, ...] = field(default=(), repr=False)
+    bytecode: tuple[str, ...] = field(default=(), repr=False)
+    scripts: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Everything the sweep removes."""
+        return (*self.files, *self.scripts, *self.bytecode)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "files": len(self.files) + len(self.scripts),
+            "bytecode": len(self.bytecode),
+            "scripts": list(self.scripts),
+            "sample": list(self.paths[:20]),
+        }
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """A finding the plan does not act on, with the fix ``status`` gives for it.
 
@@ -129,6 +164,7 @@ class RepairPlan:
         steps: The commands, in the order they run (empty when nothing needs doing).
         reinstalls: The conda packages put back.
         removals: The non-conda distributions uninstalled.
+        sweeps: Leftovers removed after conda's reinstall.
         resolved: Messages of findings the steps resolve without a step of their own.
         untouched: Labels of the distributions left alone (pip-only, editable).
         suggestions: Findings the plan does not act on.
@@ -139,6 +175,7 @@ class RepairPlan:
     steps: tuple[Step, ...] = ()
     reinstalls: tuple[Reinstall, ...] = ()
     removals: tuple[Removal, ...] = ()
+    sweeps: tuple[Sweep, ...] = ()
     resolved: tuple[str, ...] = ()
     untouched: tuple[str, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
@@ -156,6 +193,7 @@ class RepairPlan:
             "steps": [step.to_dict() for step in self.steps],
             "reinstall": [reinstall.to_dict() for reinstall in self.reinstalls],
             "remove": [removal.to_dict() for removal in self.removals],
+            "sweep": [sweep.to_dict() for sweep in self.sweeps],
             "resolved": list(self.resolved),
             "untouched": list(self.untouched),
             "suggestions": [suggestion.to_dict() for suggestion in self.suggestions],

@@ -16,6 +16,9 @@ The order is what makes a repair safe:
 4. ``conda-reinstall``: one ``conda install --force-reinstall`` of every package, after *all*
    removals, because pip removes every file its RECORD lists, including files of conda's that
    it overwrote: uninstalling after a reinstall would break conda's copy again.
+5. ``remove-files`` for leftovers: files no record and no distribution lists, among a conda
+   package's own. Last, after conda has put its own files back: until then another install's
+   files may be what imports, and a failed reinstall must not leave the package with neither.
 """
 
 from __future__ import annotations

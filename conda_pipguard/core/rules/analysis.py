@@ -2,7 +2,8 @@
 
 Ownership is decided by files (:mod:`..model.ownership`), what is on disk by the ledger
 (:mod:`..model.ledger`), how each non-conda distribution lies over conda's packages by the overlay
-(:mod:`..model.overlay`); the rules (:mod:`.layers`, :mod:`.files`, :mod:`.env`) read
+(:mod:`..model.overlay`, with conda's own files and the twins it reads on first use); the rules
+(:mod:`.layers`, :mod:`.files`, :mod:`.leftovers`, :mod:`.twins`, :mod:`.gone`, :mod:`.env`) read
 those and nothing else, so the order they run in does not matter.
 """
 
@@ -74,12 +75,19 @@ def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
         matcher: Decides whether a version satisfies a conda ``depends`` entry; conda's own
             ``MatchSpec`` when the caller has conda, the documented subset otherwise.
     """
+    # The hooks import this module for the helpers above, and their look runs none of these
+    # rules: imported here, they cost the hooks nothing.
+    from .gone import dependency_gone
+    from .leftovers import leftovers
+    from .twins import import_shadowed, library_twin
+
     overlay = build_overlay(env, Ownership.of(env.records), Ledger(env.prefix))
     fixes = FixCommands(env)
     findings: list[Finding] = []
-    for rule in _RULES:
+    for rule in (*_RULES, leftovers, import_shadowed, library_twin):
         findings += rule(overlay, fixes)
     findings += dependency_broken(overlay, fixes, matcher or match_depends)
+    findings += dependency_gone(overlay, fixes, matcher or match_depends)
     return Analysis(
         tuple(sort_findings(findings)),
         overlay.conda_dists,

@@ -1,58 +1,34 @@
 """Findings about conda's own files where pip writes: altered or missing, unexplained.
 
-One pass over the files of every conda record that lie in site-packages or the scripts
-directory, asking the ledger (directory times first, sizes next, hashes last). Records a live
-non-conda distribution replaced or overwrote are left to ``shadowed``/``clobbered``.
+The model reads them once (:mod:`..model.condafiles`: directory times first, sizes next, hashes
+last); records a live non-conda distribution replaced or overwrote are left to
+``shadowed``/``clobbered``. A package whose import entry point or most of whose files are gone
+is effectively not installed: its ``missing-files`` finding is an error.
 """
 
 from __future__ import annotations
 
-from ..model.ledger import Content
+from typing import TYPE_CHECKING
+
 from ..model.overlay import Overlay
-from ..model.ownership import countable, dist_dir_of
+from ..model.ownership import dist_dir_of
 from .findings import Finding, PathCounts, count_of
 from .fixes import FixCommands
+from .kinds import Severity
+
+if TYPE_CHECKING:
+    from ..model.condafiles import RecordDamage
 
 _SAMPLE = 20
 
 
-def pip_areas(overlay: Overlay) -> tuple[str, ...]:
-    """Prefix-relative directories (with a trailing slash) where pip and uv write."""
-    python = overlay.env.python
-    if python is None:
-        return ()
-    return (f"{python.site_packages}/", f"{python.scripts}/")
-
-
 def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     """``altered`` and ``missing-files`` for every record no live layer explains."""
-    areas = pip_areas(overlay)
-    if not areas:
-        return []
-    ledger = overlay.ledger
     findings = []
-    for record in overlay.env.records:
-        if record.name in overlay.involved:
-            continue
-        altered: list[str] = []
-        missing: list[str] = []
-        since = ledger.record_time(record)
-        directory, untouched = None, False
-        for file in record.files:
-            path = file.path
-            if not path.startswith(areas):
-                continue
-            # files come grouped by directory: one look per directory clears most of them
-            parent = path.rpartition("/")[0]
-            if parent != directory:
-                directory, untouched = parent, ledger.untouched_since(parent, since)
-            if untouched or not countable(file):
-                continue
-            state = ledger.conda_state(record, file)
-            if state is Content.ALTERED:
-                altered.append(file.path)
-            elif state is Content.MISSING:
-                missing.append(file.path)
+    gone = overlay.conda_files.gone()
+    for damage in overlay.conda_files.damage.values():
+        record = damage.record
+        altered, missing = damage.altered, damage.missing
         if altered:
             findings.append(
                 Finding.about(
@@ -66,25 +42,46 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     record=record,
                     paths=PathCounts(overwritten=len(altered), deleted=len(missing), identical=0),
                     location=record.record_path,
-                    details={"altered": altered[:_SAMPLE]},
+                    details={"altered": list(altered[:_SAMPLE])},
                 )
             )
         if missing:
-            how = (
-                " (its Python metadata is gone too: pip probably uninstalled it)"
-                if any(dist_dir_of(path) for path in missing)
-                else ""
-            )
-            findings.append(
-                Finding.about(
-                    "missing-files",
-                    f"{count_of(len(missing), 'file')} of conda's {record.name} {record.version} "
-                    f"{'is' if len(missing) == 1 else 'are'} missing{how}",
-                    fixes.repair(),
-                    record=record,
-                    paths=PathCounts(deleted=len(missing)),
-                    location=record.record_path,
-                    details={"missing": missing[:_SAMPLE]},
-                )
-            )
+            findings.append(_missing(damage, record.name in gone, fixes))
     return findings
+
+
+def _missing(damage: RecordDamage, gone: bool, fixes: FixCommands) -> Finding:
+    record, missing = damage.record, damage.missing
+    how = (
+        " (its Python metadata is gone too: pip probably uninstalled it)"
+        if any(dist_dir_of(path) for path in missing)
+        else ""
+    )
+    number = count_of(len(missing), "file")
+    if gone:
+        entries = damage.entries_missing
+        what = f", {entries[0].rpartition('/site-packages/')[2]} among them" if entries else ""
+        message = (
+            f"conda's {record.name} {record.version} is gone: {len(missing)} of its "
+            f"{count_of(damage.counted, 'file')} are missing{what}{how}; it cannot be imported "
+            "and counts as not installed"
+        )
+    else:
+        message = (
+            f"{number} of conda's {record.name} {record.version} "
+            f"{'is' if len(missing) == 1 else 'are'} missing{how}"
+        )
+    return Finding.about(
+        "missing-files",
+        message,
+        fixes.repair(),
+        record=record,
+        severity=Severity.ERROR if gone else None,
+        paths=PathCounts(deleted=len(missing)),
+        location=record.record_path,
+        details={
+            "missing": list(missing[:_SAMPLE]),
+            "gone": gone,
+            "entries_missing": list(damage.entries_missing[:_SAMPLE]),
+        },
+    )

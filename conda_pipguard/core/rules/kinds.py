@@ -31,12 +31,16 @@ class Severity(enum.IntEnum):
 class Repair(enum.Enum):
     """What ``conda pipguard fix`` does with a finding of a kind (:mod:`..repair.build`)."""
 
-    #: Remove the non-conda distribution, then reinstall conda's exact package.
+    #: Remove the non-conda distribution (when it names one), then reinstall conda's exact
+    #: package (its record's, or the one ``conda-meta/history`` last linked).
     REPLACE = "replace"
     #: Reinstall conda's exact package: its files changed with no distribution to blame.
     REINSTALL = "reinstall"
     #: Remove the files a stale distribution left, and its metadata.
     CLEAR = "clear"
+    #: Remove files no record and no distribution lists, after conda's reinstall (when the
+    #: plan has one) has put conda's own back.
+    SWEEP = "sweep"
     #: Resolved when the plan removes the distribution it names; a suggestion otherwise.
     FOLLOWS = "follows"
     #: Left alone, and listed as left alone.
@@ -115,10 +119,14 @@ _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 _TABLE = (
     Kind("shadowed", _E, Repair.REPLACE, Export.CONDA_WINS, Verify.DEPENDENTS, Timeline.REPLACED),
     Kind("clobbered", _E, Repair.REPLACE, Export.OVERWRITES, Verify.DEPENDENTS, Timeline.OVERWROTE),
+    Kind("import-shadowed", _E, Repair.REPLACE, Export.CONDA_WINS, Verify.DEPENDENTS),
     Kind("altered", _E, Repair.REINSTALL, verify=Verify.DEPENDENTS),
     Kind("incomplete", _E, export=Export.COMPLETE, verify=Verify.DEPENDENTS),
     Kind("conda-dependency-broken", _E, Repair.FOLLOWS, timeline=Timeline.BROKE),
+    Kind("dependency-gone", _E, Repair.REPLACE),
     Kind("stale-metadata", _W, Repair.CLEAR, Export.STALE, Verify.DEPENDENTS),
+    Kind("leftovers", _W, Repair.SWEEP, verify=Verify.DEPENDENTS),
+    Kind("library-twin", _W, verify=Verify.NONE),
     Kind("duplicate", _W, Repair.FOLLOWS),
     Kind("unsatisfied", _W),
     Kind("missing-files", _W, Repair.REINSTALL),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cache
 
-from ..disk.names import canonicalize_name
+from ..disk.names import canonicalize_name, name_keys
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
 from ..model.ownership import BYTECODE, label
@@ -149,28 +149,64 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
 
 
 def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
-    """A non-conda distribution with files of its RECORD gone."""
+    """A non-conda distribution with files of its RECORD gone.
+
+    Its fix reinstalls that copy, unless conda packages depend on its project and no conda
+    package provides it any more: then conda's package comes back (``dependency-gone`` says
+    which), never the broken copy alone.
+    """
     findings = []
+    needed = conda_needs(overlay)
     for layer in overlay.layers:
         if not layer.live or not layer.missing or layer.dist.kind != "dist-info":
             continue  # an egg-info's SOURCES.txt names source files, not installed ones
         dist = layer.dist
+        users = needed.get(dist.key, [])
+        message = (
+            f"{label(dist)} is incomplete: {layer.missing} of the "
+            f"{count_of(layer.listed, 'file')} its RECORD lists are gone "
+            "(conda probably removed the package pip had replaced)"
+        )
+        if users:
+            message += (
+                f"; conda's {', '.join(users[:3])} need{'s' if len(users) == 1 else ''} "
+                f"{dist.name} from conda: the fix puts conda's back"
+            )
         findings.append(
             Finding.about(
                 "incomplete",
-                f"{label(dist)} is incomplete: {layer.missing} of the "
-                f"{count_of(layer.listed, 'file')} its RECORD lists are gone "
-                "(conda probably removed the package pip had replaced)",
-                fixes.reinstall_dist(dist),
+                message,
+                fixes.repair() if users else fixes.reinstall_dist(dist),
                 dist=dist,
                 layer=layer,
-                details={"missing": layer.missing, "listed": layer.listed},
+                details={
+                    "missing": layer.missing,
+                    "listed": layer.listed,
+                    "needed_by_conda": list(users),
+                },
             )
         )
     return findings
 
 
-def _dependents(overlay: Overlay) -> dict[str, list[str]]:
+def conda_needs(overlay: Overlay) -> dict[str, list[str]]:
+    """Python project -> conda packages that depend on it while no conda record provides it."""
+    present = {record.name for record in overlay.env.records}
+    wanted = {layer.dist.key for layer in overlay.layers if layer.missing}
+    result: dict[str, list[str]] = {}
+    if not wanted:
+        return result
+    for record in overlay.env.records:
+        for entry in record.depends:
+            name, _ = split_depends(entry)
+            if name in present:
+                continue
+            for key in name_keys(name) & wanted:
+                result.setdefault(key, []).append(record.name)
+    return result
+
+
+def dependents_of(overlay: Overlay) -> dict[str, list[str]]:
     """Non-conda project -> the distributions that require it (markers evaluated)."""
     python = overlay.env.python
     markers = cache(lambda: python.marker_environment() if python else None)  # packaging's
@@ -191,7 +227,7 @@ def _dependents(overlay: Overlay) -> dict[str, list[str]]:
 
 def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     """Non-conda distributions with no conda counterpart, and development installs."""
-    dependents = _dependents(overlay)
+    dependents = dependents_of(overlay)
     findings = []
     for layer in overlay.layers:
         dist = layer.dist
@@ -208,8 +244,8 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 )
             )
             continue
-        if layer.replaces_conda or _damaged(layer):
-            continue
+        if layer.replaces_conda or _damaged(layer) or overlay.twins.of(dist):
+            continue  # (a twin of a conda package's import name is told as import-shadowed)
         needed_by = sorted(dependents.get(dist.key, []))
         if dist.requested or not needed_by:
             why = "installed on request"
