@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..rules.findings import count_of
 from .condavars import (
     ENV_STATE,
     ENV_VAR_NAMES,
@@ -49,6 +50,7 @@ from .softfiles import (
     sha256,
     without_ours,
 )
+from .softholds import WRITTEN, held_sentence
 from .writer import Change, apply, env_lock, inside, mode_of, read_bytes
 
 if TYPE_CHECKING:
@@ -241,9 +243,9 @@ def _write(
             str(prefix),
             CONSTRAINTS,
             "unchanged",
-            f"already soft-locked by conda-pipguard ({len(pins)} pins)",
+            f"already soft-locked by conda-pipguard: {held_sentence(WRITTEN, len(pins))}",
             lock="soft",
-            extra={"pins": len(pins)},
+            extra=_extra(len(pins)),
         )
     ledger.update(format=LEDGER_FORMAT, target=target, constraint_ref=ref)
     if fresh:  # unmark removes these again when they are empty
@@ -251,16 +253,19 @@ def _write(
     ledger_change = Change(LEDGER, (json.dumps(ledger, indent=2) + "\n").encode("utf-8"))
     # The ledger goes first: whatever happens next, unmark knows what to undo.
     changes = [ledger_change, *changes]
-    reason = (
-        f"pip and uv may add packages but not change the {len(pins)} conda ones"
-        if fresh
-        else f"soft lock repaired or brought up to date ({len(pins)} pins)"
-    )
+    said = held_sentence(WRITTEN, len(pins))
+    reason = said if fresh else f"soft lock repaired or brought up to date: {said}"
+
     if not dry_run:
         apply(prefix, changes, f"ask its owner to run: conda pipguard mark --soft {target}")
     return LockAction(
-        str(prefix), CONSTRAINTS, "written", reason, dry_run, lock="soft", extra={"pins": len(pins)}
+        str(prefix), CONSTRAINTS, "written", reason, dry_run, lock="soft", extra=_extra(len(pins))
     )
+
+
+def _extra(pins: int) -> dict[str, Any]:
+    """The JSON facts of a soft-lock action: how many pins, and who is held when."""
+    return {"pins": pins, "held": [hold.to_dict() for hold in WRITTEN]}
 
 
 # --------------------------------------------------------------------------- refresh
@@ -301,7 +306,11 @@ def refresh_soft_lock(
         old = read_bytes(inside(prefix, CONSTRAINTS))
         if old == new:
             return LockAction(
-                str(prefix), CONSTRAINTS, "unchanged", f"{len(pins)} pins current", lock="soft"
+                str(prefix),
+                CONSTRAINTS,
+                "unchanged",
+                f"{count_of(len(pins), 'pin')} current",
+                lock="soft",
             )
         old_pins = parse_pins(old.decode("utf-8", errors="replace")) if old else []
         delta = pins_delta(old_pins, pins)

@@ -33,6 +33,7 @@ from .softfiles import (
     site_text,
     without_ours,
 )
+from .softholds import Hold, held_sentence, holds_of
 from .writer import inside, read_bytes
 
 
@@ -47,6 +48,7 @@ class SoftLockStatus:
         unpinned: Distributions conda owns that have no pin (``name version``).
         bypassed_by: What makes pip or uv ignore the pins.
         overrides: Caps in force that the soft lock replaces, or that it names and are gone.
+        held: When pip and uv honour the pins (:mod:`.softholds`).
     """
 
     constraints: str
@@ -55,6 +57,11 @@ class SoftLockStatus:
     unpinned: tuple[str, ...] = ()
     bypassed_by: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
+    held: tuple[Hold, ...] = ()
+
+    def held_text(self) -> str:
+        """Who the pins hold, and when, in one clause (``status``'s soft-lock line)."""
+        return held_sentence(self.held, self.pins)
 
     def to_dict(self) -> dict[str, Any]:
         """The keys the soft lock adds to the ``marker`` JSON object."""
@@ -64,6 +71,7 @@ class SoftLockStatus:
             "stale_pins": list(self.stale_pins),
             "unpinned": list(self.unpinned),
             "overrides": list(self.overrides),
+            "held": [hold.to_dict() for hold in self.held],
         }
 
 
@@ -198,6 +206,13 @@ def soft_lock_status(
     target = str((read_ledger(prefix) or {}).get("target") or f"-p {prefix}")
     bypassed = _bypasses(prefix, files, config, merged, env_vars)
     overrides = _overrides(prefix, files, config, environ, env_vars, target)
+    configured = [] if files.disabled else config.setting("constraint").tokens
     return SoftLockStatus(
-        CONSTRAINTS, len(pins), tuple(stale), tuple(unpinned), tuple(bypassed), tuple(overrides)
+        CONSTRAINTS,
+        len(pins),
+        tuple(stale),
+        tuple(unpinned),
+        tuple(bypassed),
+        tuple(overrides),
+        holds_of(prefix, configured, env_vars),
     )
