@@ -10,9 +10,10 @@ from collections import defaultdict
 from functools import cache
 
 from ..disk.names import canonicalize_name
+from ..disk.records import CondaRecord
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
-from ..model.ownership import BYTECODE, label
+from ..model.ownership import BYTECODE, installer_of, label
 from .findings import Finding, PathCounts, count_of
 from .fixes import FixCommands
 from .kinds import Severity
@@ -39,11 +40,21 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             )
             verb = "was reinstalled over" if dist.version == record.version else "shadows"
             is_pip = dist.key == "pip"
-            message = (
-                f"{label(dist)} {verb} conda's {record.name} {record.version}: "
-                f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
-                f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
-            )
+            same = _same_bytes(layer, record, counts)
+            if same:
+                message = (
+                    f"{label(dist)} was reinstalled over conda's {record.name} {record.version} "
+                    f"with the same bytes ({count_of(counts.identical or 0, 'file')}, none "
+                    "changed): what imports is conda's, but its metadata is now "
+                    f"{installer_of(dist)}'s, so pip and uv would uninstall or upgrade conda's "
+                    "files as their own"
+                )
+            else:
+                message = (
+                    f"{label(dist)} {verb} conda's {record.name} {record.version}: "
+                    f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
+                    f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
+                )
             if is_pip:
                 message += (
                     "; pip upgraded itself, conda will put its own pip back on its next change"
@@ -56,8 +67,9 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     dist=dist,
                     record=record,
                     layer=layer,
-                    severity=Severity.WARNING if is_pip else None,
+                    severity=Severity.WARNING if is_pip or same else None,
                     paths=counts,
+                    details={"same_bytes": True} if same else {},
                 )
             )
         gone = layer.history
@@ -77,6 +89,23 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _same_bytes(layer: Layer, record: CondaRecord, counts: PathCounts) -> bool:
+    """Whether *layer* is conda's own package reinstalled byte for byte.
+
+    Every file it wrote holds conda's bytes, none of conda's is gone, and it wrote nothing conda
+    does not own: what imports is conda's, only the metadata changed hands.
+    """
+    return (
+        layer.dist.version == record.version
+        and bool(counts.identical)
+        and not counts.overwritten
+        and not counts.deleted
+        and not layer.missing
+        and not layer.leftovers
+        and all(not o.overwritten for o in layer.overlaps)
+    )
 
 
 def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
