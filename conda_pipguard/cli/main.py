@@ -21,7 +21,10 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object):
         from .. import __version__
 
-        parser.exit(message=f"conda-pipguard {__version__}\n")
+        # stdout, as argparse's own version action and ``conda --version`` print it
+        sys.stdout.write(f"conda-pipguard {__version__}\n")
+        sys.stdout.flush()
+        parser.exit()
 
 
 @dataclass(frozen=True)

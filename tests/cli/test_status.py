@@ -132,3 +132,19 @@ def test_python_module_entry_point(envs):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{clean}: clean")
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_goes_to_stdout(flag):
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "conda_pipguard", flag],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"conda-pipguard {version('conda-pipguard')}\n"
