@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import NotACondaEnvironment
-from ..core.rules.findings import sort_findings
+from ..core.rules.findings import agree, count_of, sort_findings
 from ..core.rules.kinds import Severity
 from ..core.rules.versionspec import Matcher
 
@@ -129,13 +129,10 @@ def verify_line(verify: dict[str, Any]) -> str:
     packages, failed = verify["packages"], verify["failed"]
     if not packages:
         return "  verify: no conda package is involved in a finding; nothing imported"
+    involved = f"the {count_of(packages, 'conda package')} involved"
     if failed:
-        return f"  verify: {failed} of {packages} conda packages involved fail to import"
-    return (
-        f"  verify: the {packages} conda packages involved import; results not checked"
-        if packages > 1
-        else "  verify: the 1 conda package involved imports; results not checked"
-    )
+        return f"  verify: {failed} of {involved} {agree(failed, 'fails', 'fail')} to import"
+    return f"  verify: {involved} {agree(packages, 'imports', 'import')}; results not checked"
 
 
 def _unexamined(prefix: str, name: str | None, verdict: str, reason: str) -> EnvReport:

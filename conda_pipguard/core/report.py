@@ -79,7 +79,7 @@ def render_many_text(diagnoses: Sequence[Diagnosis], *, colour: bool = False) ->
     for diagnosis in diagnoses:
         tally[diagnosis.verdict] = tally.get(diagnosis.verdict, 0) + 1
     summary = ", ".join(f"{count} {verdict}" for verdict, count in sorted(tally.items()))
-    return "\n\n".join([*blocks, f"{len(diagnoses)} environments: {summary or 'none'}"])
+    return "\n\n".join([*blocks, f"{count_of(len(diagnoses), 'environment')}: {summary or 'none'}"])
 
 
 def to_json(diagnoses: Iterable[Diagnosis], *, many: bool) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.repair.build import RepairError, build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
-from ..core.rules.findings import count_of
+from ..core.rules.findings import agree, count_of
 from ..core.rules.kinds import Severity
 from .matcher import conda_matcher
 
@@ -53,8 +53,8 @@ def render_check(diagnosis: Diagnosis, *, verbose: bool, ok_mark: str, x_mark: s
         more = f" and {len(findings) - _SHOWN} more" if len(findings) > _SHOWN else ""
         return (
             f"{ok_mark} {count_of(len(analysis.non_conda), 'Python package')} did not come from "
-            f"conda, and "
-            f"none of them replaced conda's: {names}{more}.\n"
+            f"conda, and {agree(len(analysis.non_conda), 'it did not', 'none of them')} "
+            f"{agree(len(analysis.non_conda), 'replace', 'replaced')} conda's: {names}{more}.\n"
         )
     lines = [
         f"{x_mark} Python packages from pip damage conda's ({diagnosis.verdict}): "

@@ -60,7 +60,7 @@ def test_verify_reports_what_fails_to_import_and_writes_nothing(lab, capsys):
 def test_verify_text_and_nothing_without_the_option(lab, capsys):
     code, out, _ = run(capsys, "status", "-p", str(lab), "--verify", "--verify-timeout", "3")
     assert code == 0
-    assert "  verify: 2 of 4 conda packages involved fail to import" in out.splitlines()
+    assert "  verify: 2 of the 4 conda packages involved fail to import" in out.splitlines()
     assert any(line.split()[:2] == ["error", "import-fails"] for line in out.splitlines())
     code, data = run_json(capsys, "status", "-p", str(lab))
     assert "verify" not in data

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..diagnosis import Diagnosis
 from ..report import render_text
+from ..rules.findings import count_of
 from .build import RepairError, RepairPlan, Step
 
 __all__ = ["Outcome", "StepResult", "conda_error", "render_outcome", "run_plan", "run_step"]
@@ -148,7 +149,12 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
     """What was done, what failed and was not run, then the environment's state now."""
     lines = []
     if outcome.ok:
-        lines.append(f"\nDone: all {len(plan.steps)} commands succeeded.")
+        count = len(plan.steps)
+        lines.append(
+            "\nDone: the command succeeded."
+            if count == 1
+            else f"\nDone: all {count_of(count, 'command')} succeeded."
+        )
     else:
         assert outcome.failed is not None
         failed = outcome.failed

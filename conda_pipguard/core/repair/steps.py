@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules.findings import count_of
+
 #: What conda needs to be spelled as: ``("conda",)``, ``(sys.executable, "-m", "conda")``...
 CondaLauncher = Sequence[str]
 
@@ -143,5 +145,5 @@ def remove_files_step(
         "remove-files",
         (python, "-I", "-c", REMOVE_SCRIPT, prefix, *paths),
         purpose,
-        summary=f"remove {what} ({len(paths)} paths under {prefix})",
+        summary=f"remove {what} ({count_of(len(paths), 'path')} under {prefix})",
     )

@@ -31,6 +31,7 @@ from .analysis import (
     name_keys,
     project_key,
 )
+from .findings import agree, count_of
 from .requirements import needed, requirement_key
 
 
@@ -191,7 +192,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 Impact(
                     "overwrite",
                     f"conda will {verb} over {label(dist)}"
-                    + (f" ({len(hits)} files collide)" if hits else "")
+                    + (f" ({_collide(len(hits))})" if hits else "")
                     + f": {dist.name} becomes a mix of both copies",
                     plan.uninstall_first(dist),
                     distribution=dist.name,
@@ -213,6 +214,10 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 )
             )
     return impacts
+
+
+def _collide(count: int) -> str:
+    return f"{count_of(count, 'file')} {agree(count, 'collides', 'collide')}"
 
 
 def _verb(old: PlannedPackage | None, new: PlannedPackage) -> str:
@@ -293,8 +298,9 @@ def _python_change(plan: _Plan) -> list[Impact]:
     return [
         Impact(
             "strand",
-            f"Python {current.version} -> {new}: {len(left)} non-conda distributions stay "
-            f"behind in {current.site_packages} and will not be importable: {names}{more}",
+            f"Python {current.version} -> {new}: {count_of(len(left), 'non-conda distribution')} "
+            f"{agree(len(left), 'stays', 'stay')} behind in {current.site_packages} and will not "
+            f"be importable: {names}{more}",
             "reinstall them for the new Python afterwards: "
             + plan.fixes.pip("install", *(f"{d.name}=={d.version}" for d in left)),
             conda_package="python",

@@ -14,7 +14,7 @@ from ..disk.records import CondaRecord
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
 from ..model.ownership import BYTECODE, installer_of, label
-from .findings import Finding, PathCounts, count_of
+from .findings import Finding, PathCounts, agree, count_of
 from .fixes import FixCommands
 from .kinds import Severity
 from .requirements import needed, requirement_key
@@ -188,7 +188,8 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             Finding.about(
                 "incomplete",
                 f"{label(dist)} is incomplete: {layer.missing} of the "
-                f"{count_of(layer.listed, 'file')} its RECORD lists are gone "
+                f"{count_of(layer.listed, 'file')} its RECORD lists "
+                f"{agree(layer.missing, 'is', 'are')} gone "
                 "(conda probably removed the package pip had replaced)",
                 fixes.reinstall_dist(dist),
                 dist=dist,
