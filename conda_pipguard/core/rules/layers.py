@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cache
 
+from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
 from ..disk.records import CondaRecord
 from ..model.ledger import Content
@@ -158,16 +159,28 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             if left
             else ""
         )
+        message = (
+            f"{label(dist)} is stale: conda's {record.name} {record.version} is back on "
+            f"disk, but pip still lists {dist.version}{extra}"
+        )
+        source = _cloned_with(overlay, dist)
+        if source is not None:
+            message = (
+                f"{label(dist)} came with the clone of {source}: conda linked its own "
+                f"{record.name} {record.version} here, but `conda create --clone` also copied "
+                f"{installer_of(dist)}'s metadata of {dist.version}, which conda does not "
+                f"track{extra}"
+            )
         findings.append(
             Finding.about(
                 "stale-metadata",
-                f"{label(dist)} is stale: conda's {record.name} {record.version} is back on "
-                f"disk, but pip still lists {dist.version}{extra}",
+                message,
                 fixes.repair(),
                 dist=dist,
                 record=record,
                 layer=layer,
                 details={
+                    **({"cloned_from": source} if source is not None else {}),
                     "leftovers": left,
                     "leftover_bytecode": bytecode,
                     "leftover_paths": list(layer.leftovers[:_SAMPLE]),
@@ -175,6 +188,23 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             )
         )
     return findings
+
+
+def _cloned_with(overlay: Overlay, dist: Distribution) -> str | None:
+    """The source env when *dist* was copied by the ``conda create --clone`` that made the env.
+
+    conda copies what it does not track just before it writes the clone's first revision:
+    metadata not written after that second came with the clone.
+    """
+    cloned = overlay.env.history.cloned()
+    entry = overlay.ledger.entry(dist.path)
+    if cloned is None or cloned[1] is None or entry is None:
+        return None
+    try:
+        written = entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return None
+    return cloned[0] if written < cloned[1] + 1 else None
 
 
 def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
