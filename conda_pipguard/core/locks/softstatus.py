@@ -12,7 +12,7 @@ Two ways it can fail to do what the user expects, both reported by ``status``:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ from urllib.parse import urlparse
 
 from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
+from ..disk.pypinames import NameTable, name_table
+from ..disk.records import CondaRecord
 from .condavars import ENV_VAR_NAMES
-from .pins import parse_pins
+from .pins import Pin, named_pins, parse_pins
 from .pipconfig import PipConfig, PipConfigFiles, config_basename
 from .results import LockError
 from .softfiles import (
@@ -170,6 +172,8 @@ def soft_lock_status(
     environ: Mapping[str, str] | None = None,
     env_vars: Mapping[str, str] | None = None,
     pip_files: PipConfigFiles | None = None,
+    records: Iterable[CondaRecord] = (),
+    names: Callable[[], NameTable | None] = name_table,
 ) -> SoftLockStatus | None:
     """The soft lock of *prefix* compared with what conda owns now; None when not soft-locked.
 
@@ -180,6 +184,9 @@ def soft_lock_status(
         env_vars: The env's ``conda env config vars``.
         pip_files: Where pip reads its configuration (default: where it would with *environ*
             and the env vars).
+        records: The env's conda records, for the pins under PyPI's names of conda packages
+            without Python metadata (:func:`.pins.named_pins`).
+        names: conda-pypi's name table; read only when the lock has such pins, or used one.
     """
     if not is_soft_locked(prefix):
         return None
@@ -189,21 +196,31 @@ def soft_lock_status(
         data = None
     pins = parse_pins(data.decode("utf-8", errors="replace")) if data else []
     conda = {canonicalize_name(d.name): d for d in conda_distributions}
+    ledger = read_ledger(prefix) or {}
+    named: dict[str, Pin] = {}
+    if any(pin.key not in conda for pin in pins) or ledger.get("name_table"):
+        table = names()
+        records = list(records)
+        if table is not None and records:
+            named = {pin.key: pin for pin in named_pins(records, conda.values(), table)}
+    expected = {key: dist.version for key, dist in conda.items()}
+    expected.update({key: pin.version for key, pin in named.items()})
     stale = []
     for pin in pins:
-        dist = conda.get(pin.key)
-        if dist is None:
+        version = expected.get(pin.key)
+        if version is None:
             stale.append(f"{pin.requirement} (not a conda-owned distribution any more)")
-        elif dist.version != pin.version:
-            stale.append(f"{pin.requirement} (conda has {dist.version})")
+        elif version != pin.version:
+            stale.append(f"{pin.requirement} (conda has {version})")
     pinned = {pin.key for pin in pins}
     unpinned = [f"{d.name} {d.version}" for key, d in sorted(conda.items()) if key not in pinned]
+    unpinned += [f"{p.name} {p.version}" for key, p in sorted(named.items()) if key not in pinned]
     environ = os.environ if environ is None else environ
     env_vars = env_vars or {}
     merged = {**environ, **env_vars}
     files = pip_files or PipConfigFiles.for_prefix(prefix, merged)
     config = PipConfig.load(files)
-    target = str((read_ledger(prefix) or {}).get("target") or f"-p {prefix}")
+    target = str(ledger.get("target") or f"-p {prefix}")
     bypassed = _bypasses(prefix, files, config, merged, env_vars)
     overrides = _overrides(prefix, files, config, environ, env_vars, target)
     configured = [] if files.disabled else config.setting("constraint").tokens

@@ -14,7 +14,7 @@ from ..disk.names import canonicalize_name
 from ..disk.records import CondaRecord
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
-from ..model.ownership import BYTECODE, installer_of, label
+from ..model.ownership import BYTECODE, installer_of, label, name_keys
 from .findings import Finding, PathCounts, agree, count_of
 from .fixes import FixCommands
 from .kinds import Severity
@@ -52,7 +52,8 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 )
             else:
                 message = (
-                    f"{label(dist)} {verb} conda's {record.name} {record.version}: "
+                    f"{label(dist)} {verb} conda's {record.name} {record.version}"
+                    f"{_both_names(overlay, dist, record.name)}: "
                     f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
                     f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
                 )
@@ -124,7 +125,7 @@ def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 Finding.about(
                     "clobbered",
                     f"{label(dist)} overwrote {count_of(overlap.overwritten, 'file')} of conda's "
-                    f"{record.name} {record.version}",
+                    f"{record.name} {record.version}{_both_names(overlay, dist, record.name)}",
                     fixes.repair(),
                     dist=dist,
                     record=record,
@@ -279,7 +280,8 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         findings.append(
             Finding.about(
                 "pip-only",
-                f"{label(dist)} is not from conda ({why}); conda does not track it",
+                f"{label(dist)} is not from conda ({why}); conda does not track it"
+                + _conda_twin(overlay, dist),
                 "",  # nothing needs doing; `conda install` over it would clobber pip's files
                 dist=dist,
                 layer=layer,
@@ -287,6 +289,36 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             )
         )
     return findings
+
+
+def _both_names(overlay: Overlay, dist: Distribution, conda_name: str) -> str:
+    """Both names, where they differ and conda-pypi's table says they are one package.
+
+    `` (opencv-python is PyPI's name for conda's opencv)``, or ''; the table is read only when
+    the names differ.
+    """
+    if dist.key in name_keys(conda_name):
+        return ""
+    table = overlay.pypi_names()
+    if table is None or table.conda_name_of(dist.name) != conda_name:
+        return ""
+    return f" ({dist.name} is PyPI's name for conda's {conda_name})"
+
+
+def _conda_twin(overlay: Overlay, dist: Distribution) -> str:
+    """The conda package of the env that conda-pypi's table says *dist* is another copy of.
+
+    ``; pyqt5 is PyPI's name for conda's pyqt 5.15.9, installed here too``, or ''.
+    """
+    table = overlay.pypi_names()
+    name = table.conda_name_of(dist.name) if table is not None else None
+    record = overlay.env.records_by_name.get(name) if name else None
+    if record is None or dist.key not in table.pypi_names_of(record.name, record.version):
+        return ""
+    return (
+        f"; {dist.name} is PyPI's name for conda's {record.name} {record.version}, "
+        "installed here too"
+    )
 
 
 def _damaged(layer: Layer) -> bool:
