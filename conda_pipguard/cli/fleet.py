@@ -123,7 +123,11 @@ def report_of(diagnosis: Diagnosis, options: Options) -> EnvReport:
 
 
 def verify_line(verify: dict[str, Any]) -> str:
-    """One line saying what ``--verify`` did."""
+    """One line saying what ``--verify`` did, then one per package whose code is not conda's.
+
+    ``numpy 2.1.3 loads from lib/.../numpy/__init__.py (pip's numpy 2.1.3), not conda's numpy
+    1.26.4``: what the env's Python loaded, not what the record says.
+    """
     if not verify.get("ran"):
         return f"  verify: not run ({verify.get('reason', 'nothing to check')})"
     packages, failed = verify["packages"], verify["failed"]
@@ -131,8 +135,20 @@ def verify_line(verify: dict[str, Any]) -> str:
         return "  verify: no conda package is involved in a finding; nothing imported"
     involved = f"the {count_of(packages, 'conda package')} involved"
     if failed:
-        return f"  verify: {failed} of {involved} {agree(failed, 'fails', 'fail')} to import"
-    return f"  verify: {involved} {agree(packages, 'imports', 'import')}; results not checked"
+        line = f"  verify: {failed} of {involved} {agree(failed, 'fails', 'fail')} to import"
+    else:
+        line = f"  verify: {involved} {agree(packages, 'imports', 'import')}; results not checked"
+    for check in verify.get("checks", ()):
+        loads, package, version = check.get("loads"), check["package"], check["version"]
+        if loads and (
+            loads["version"] not in (None, version)
+            or not loads["owner"].startswith(f"conda's {package} ")
+        ):
+            line += (
+                f"\n  verify: {loads['module']} {loads['version'] or '(no __version__)'} loads "
+                f"from {loads['file']} ({loads['owner']}), not conda's {package} {version}"
+            )
+    return line
 
 
 def _unexamined(prefix: str, name: str | None, verdict: str, reason: str) -> EnvReport:
