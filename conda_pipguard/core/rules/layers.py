@@ -57,7 +57,7 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
                     f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
                 )
-            if is_pip:
+            if is_pip and not same:
                 message += (
                     "; pip upgraded itself, conda will put its own pip back on its next change"
                 )
