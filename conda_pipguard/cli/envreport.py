@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.diagnosis import Diagnosis
-from ..core.rules.findings import sort_findings
+from ..core.printable import printable_lines
+from ..core.rules.findings import agree, count_of, sort_findings
 from ..core.rules.kinds import Severity
 from ..core.rules.versionspec import Matcher
 
@@ -101,7 +102,7 @@ def report_of(diagnosis: Diagnosis, options: Options) -> EnvReport:
     text = render_text(diagnosis, colour=options.colour)
     if verify is not None:
         data["verify"] = verify
-        text += "\n" + verify_line(verify)
+        text += "\n" + printable_lines(verify_line(verify).split("\n"))
     levels = [finding.level for finding in diagnosis.analysis.findings]
     return EnvReport(
         prefix=str(diagnosis.env.prefix),
@@ -117,16 +118,29 @@ def report_of(diagnosis: Diagnosis, options: Options) -> EnvReport:
 
 
 def verify_line(verify: dict[str, Any]) -> str:
-    """One line saying what ``--verify`` did."""
+    """One line saying what ``--verify`` did, then one per package whose code is not conda's.
+
+    ``numpy 2.1.3 loads from lib/.../numpy/__init__.py (pip's numpy 2.1.3), not conda's numpy
+    1.26.4``: what the env's Python loaded, not what the record says.
+    """
     if not verify.get("ran"):
         return f"  verify: not run ({verify.get('reason', 'nothing to check')})"
     packages, failed = verify["packages"], verify["failed"]
     if not packages:
         return "  verify: no conda package is involved in a finding; nothing imported"
+    involved = f"the {count_of(packages, 'conda package')} involved"
     if failed:
-        return f"  verify: {failed} of {packages} conda packages involved fail to import"
-    return (
-        f"  verify: the {packages} conda packages involved import; results not checked"
-        if packages > 1
-        else "  verify: the 1 conda package involved imports; results not checked"
-    )
+        line = f"  verify: {failed} of {involved} {agree(failed, 'fails', 'fail')} to import"
+    else:
+        line = f"  verify: {involved} {agree(packages, 'imports', 'import')}; results not checked"
+    for check in verify.get("checks", ()):
+        loads, package, version = check.get("loads"), check["package"], check["version"]
+        if loads and (
+            loads["version"] not in (None, version)
+            or not loads["owner"].startswith(f"conda's {package} ")
+        ):
+            line += (
+                f"\n  verify: {loads['module']} {loads['version'] or '(no __version__)'} loads "
+                f"from {loads['file']} ({loads['owner']}), not conda's {package} {version}"
+            )
+    return line

@@ -22,7 +22,9 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object):
         from .. import __version__
 
-        sys.stdout.write(f"conda-pipguard {__version__}\n")  # on stdout, as argparse's own
+        # stdout, as argparse's own version action and ``conda --version`` print it
+        sys.stdout.write(f"conda-pipguard {__version__}\n")
+        sys.stdout.flush()
         parser.exit()
 
 

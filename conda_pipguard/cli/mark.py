@@ -6,8 +6,10 @@ Two locks, two layers:
   every install. A soft lock already there stays, so that even
   ``pip install --break-system-packages`` cannot replace conda's packages.
 * ``mark --soft`` writes the soft lock: pip and uv may add packages conda does not have, but
-  cannot upgrade, downgrade or replace conda's. Asking for it on a hard-locked env means
-  "let pip add packages again": our hard marker goes (a foreign one stays, and is reported).
+  cannot upgrade, downgrade or replace conda's -- pip always (it reads the env's pip.conf), uv
+  only in the activated env (it reads ``UV_CONSTRAINT``, which activation sets). Asking for it
+  on a hard-locked env means "let pip add packages again": our hard marker goes (a foreign one
+  stays, and is reported).
 
 ``unmark`` (:mod:`.unmark`) lifts both.
 """
@@ -32,7 +34,8 @@ def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
         host,
         "--soft",
         "Soft lock: pip may add packages conda does not have, but not upgrade, downgrade "
-        "or replace conda's (pins named in the env's pip.conf and PIP_/UV_CONSTRAINT).",
+        "or replace conda's. pip is held always (the env's pip.conf names the pins), uv only "
+        "in the activated env (UV_CONSTRAINT, set by conda activate).",
     )
 
 

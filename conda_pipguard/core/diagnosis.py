@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from .disk.activation import Activation
 from .disk.environment import Environment, collector_paused, load_environment
 from .disk.frozen import Freeze, read_freeze
+from .disk.pypinames import NameTable, name_table
 from .locks.marker import LockStatus, read_status
 from .rules.analysis import Analysis, analyze
 from .rules.versionspec import Matcher
@@ -62,8 +63,12 @@ def diagnose(
     *,
     matcher: Matcher | None = None,
     environ: Mapping[str, str] | None = None,
+    names: Callable[[], NameTable | None] = name_table,
 ) -> Diagnosis:
     """Read and analyse the environment at *prefix*.
+
+    *names* gives conda-pypi's PyPI<->conda name table, read only where a message or the soft
+    lock needs it (default: conda-pypi's, where it is installed next to us).
 
     Raises:
         NotACondaEnvironment: *prefix* is not a conda environment.
@@ -73,9 +78,15 @@ def diagnose(
     activation = Activation.of(Path(os.path.abspath(prefix)), environ)  # once, for every reader
     env = load_environment(prefix, name, activation=activation)
     with collector_paused():  # as the read: many small objects, no cycles
-        analysis = analyze(env, matcher)
+        analysis = analyze(env, matcher, names)
     # The soft lock is compared with what conda owns now (stale pins), hence after the analysis.
-    soft = soft_lock_status(env.prefix, analysis.conda_distributions, activation=activation)
+    soft = soft_lock_status(
+        env.prefix,
+        analysis.conda_distributions,
+        activation=activation,
+        records=env.records,
+        names=names,
+    )
     marker = read_status(
         env.prefix, env.python, records=env.records, activation=activation, soft=soft
     )

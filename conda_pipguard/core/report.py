@@ -65,6 +65,8 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False) -> str:
             )
         )
     soft = diagnosis.marker.soft
+    if soft is not None:
+        lines.append(f"  soft lock: {soft.held_text()}")
     if soft is not None and (soft.stale_pins or soft.unpinned):
         stale = [*soft.stale_pins, *(f"{name} (not pinned)" for name in soft.unpinned)]
         lines.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..cli.common import Target
@@ -13,6 +14,26 @@ def target_of(prefix: str | Path) -> Target:
 
     name = env_name(str(prefix))
     return Target(Path(prefix), name if isinstance(name, str) and name != str(prefix) else None)
+
+
+def clone_source() -> tuple[str, Path] | None:
+    """``conda create --clone SRC``: how the user named SRC, and its prefix; None otherwise.
+
+    Resolved as ``conda.cli.install.clone`` resolves it: a path when it holds a separator, else
+    the name of a known environment (an unknown one is conda's to report).
+    """
+    from conda.base.context import context, locate_prefix_by_name
+    from conda.exceptions import EnvironmentNameNotFound
+
+    source = getattr(context._argparse_args, "clone", None)
+    if not isinstance(source, str) or not source:
+        return None
+    if os.sep in source:
+        return source, Path(os.path.abspath(source))
+    try:
+        return source, Path(locate_prefix_by_name(source))
+    except EnvironmentNameNotFound:
+        return None
 
 
 def check_environment(prefix: Path) -> None:

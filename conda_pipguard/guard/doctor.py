@@ -25,7 +25,7 @@ from ..core.model.ownership import label
 from ..core.printable import printable
 from ..core.repair.build import build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
-from ..core.rules.findings import Finding, count_of
+from ..core.rules.findings import Finding, agree, count_of
 from ..core.rules.kinds import Severity
 from .matcher import conda_matcher
 
@@ -129,8 +129,8 @@ def render_check(
         more = f" and {len(findings) - _SHOWN} more" if len(findings) > _SHOWN else ""
         return (
             f"{ok_mark} {count_of(len(analysis.non_conda), 'Python package')} did not come from "
-            f"conda, and "
-            f"none of them replaced conda's: {names}{more}.\n"
+            f"conda, and {agree(len(analysis.non_conda), 'it did not', 'none of them')} "
+            f"{agree(len(analysis.non_conda), 'replace', 'replaced')} conda's: {names}{more}.\n"
         )
     lines = [
         f"{x_mark} Python packages from pip damage conda's ({diagnosis.verdict}): "

@@ -1,7 +1,8 @@
 """The guard: conda's hooks around transactions, as thin adapters over the pure core.
 
 * pre-command: one line when the target env holds non-conda distributions (from directory
-  listings: :mod:`..core.model.glance`);
+  listings: :mod:`..core.model.glance`), or, for ``conda create --clone``, when the source
+  env does: what the clone will get (:mod:`..core.rules.clone`);
 * post-solve: what *this* plan does to them (names and versions), before "Proceed ([y]/n)?";
 * pre-transaction ``verify``: exact file collisions, from the extracted packages' paths.json;
 * post-transaction: keep the locks right (marker where the env's Python looks, soft-lock pins
@@ -59,10 +60,28 @@ def _pre_command(current: GuardSession) -> None:
     _keep_pip_step_working(current)
     if settings.mode() == "off":
         return
+    if current.command == "create" and (line := _clone_line(current)) is not None:
+        say([line])
+        return
     seen = envcache.glance_of(current, _target_prefix())
     line = seen.risk_line() if seen is not None else None
     if line:
         say([line])
+
+
+def _clone_line(current: GuardSession) -> str | None:
+    """What ``conda create --clone SRC`` gets of a pip-touched SRC; None without ``--clone``."""
+    from .context import clone_source
+
+    source = clone_source()
+    if source is None:
+        return None
+    seen = envcache.glance_of(current, source[1])
+    if seen is None:
+        return None
+    from ..core.rules.clone import clone_line
+
+    return clone_line(seen, source[0])
 
 
 def _keep_pip_step_working(current: GuardSession) -> None:

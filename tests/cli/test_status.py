@@ -192,3 +192,19 @@ def test_escape_sequences_from_the_env_are_never_printed_raw(envs, numpy_channel
     assert "conda install \\x9b2J" in out
     _, out, _ = run(capsys, "status", *target, "--json")
     assert ESC in "".join(json.loads(out)["findings"][0]["message"])  # JSON escapes its own way
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_goes_to_stdout(flag):
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "conda_pipguard", flag],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"conda-pipguard {version('conda-pipguard')}\n"

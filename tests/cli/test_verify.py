@@ -14,7 +14,7 @@ import pytest
 
 from conda_pipguard.core.bounded_run import run_bounded
 from tests.cli.conftest import run, run_json
-from tests.conftest import NUMPY_1, NUMPY_2, add_story_packages
+from tests.conftest import NUMPY_1, NUMPY_2, PY, add_story_packages
 from tests.support.envkit import EnvKit, site_packages, tree_hashes
 
 
@@ -52,16 +52,30 @@ def test_verify_reports_what_fails_to_import_and_writes_nothing(lab, capsys):
     assert code == 0
     assert tree_hashes(lab) == before
     verify = data["verify"]
-    assert (verify["ran"], verify["packages"], verify["failed"]) == (True, 4, 2)
+    assert (verify["ran"], verify["packages"], verify["failed"]) == (True, 4, 3)
     by_package = {check["package"]: check for check in verify["checks"]}
-    assert by_package["numpy"]["imports"] and by_package["fine"]["imports"]
+    assert by_package["fine"]["imports"]
+    site = f"lib/python{data['python']['version']}/site-packages"
+    # what loads is pip's numpy, whatever conda's record says
+    assert by_package["numpy"]["loads"] == {
+        "module": "numpy",
+        "version": "2.1.0",
+        "file": f"{site}/numpy/__init__.py",
+        "owner": "pip's numpy 2.1.0",
+    }
+    assert by_package["fine"]["loads"]["owner"] == "conda's fine 1.0"
     fails = {f["conda_package"]: f for f in data["findings"] if f["kind"] == "import-fails"}
-    assert set(fails) == {"scipy", "slowpkg"}
+    assert set(fails) == {"numpy", "scipy", "slowpkg"}
     assert fails["scipy"]["severity"] == "error"
     assert fails["scipy"]["details"]["error"] == (
-        "ImportError: cannot import name '_old_api' from 'numpy' "
-        f"({lab}/lib/python{data['python']['version']}/site-packages/numpy/__init__.py)"
+        f"ImportError: cannot import name '_old_api' from 'numpy' ({lab}/{site}/numpy/__init__.py)"
     )
+    assert fails["scipy"]["message"].endswith(
+        "; the numpy that loads is 2.1.0 from pip's numpy 2.1.0, not conda's numpy 1.26.4"
+    )
+    # the import reaches the extension modules: numpy's (the kit's stand-in bytes) does not load
+    assert by_package["numpy"]["modules"] == ["numpy", "numpy._multiarray"]
+    assert fails["numpy"]["details"]["module"] == "numpy._multiarray"
     assert fails["slowpkg"]["details"]["timed_out"] is True
     assert "did not finish within 3 s" in fails["slowpkg"]["message"]
 
@@ -69,7 +83,12 @@ def test_verify_reports_what_fails_to_import_and_writes_nothing(lab, capsys):
 def test_verify_text_and_nothing_without_the_option(lab, capsys):
     code, out, _ = run(capsys, "status", "-p", str(lab), "--verify", "--verify-timeout", "3")
     assert code == 0
-    assert "  verify: 2 of 4 conda packages involved fail to import" in out.splitlines()
+    lines = out.splitlines()
+    assert "  verify: 3 of the 4 conda packages involved fail to import" in lines
+    assert (
+        f"  verify: numpy 2.1.0 loads from lib/python{PY}/site-packages/numpy/__init__.py "
+        "(pip's numpy 2.1.0), not conda's numpy 1.26.4"
+    ) in lines
     assert any(line.split()[:2] == ["error", "import-fails"] for line in out.splitlines())
     code, data = run_json(capsys, "status", "-p", str(lab))
     assert "verify" not in data
@@ -193,3 +212,59 @@ def test_bounded_run_keeps_a_bounded_part_of_the_output(tmp_path):
     )
     assert (result.returncode, result.timed_out, result.truncated) == (0, False, True)
     assert result.stderr == "x" * 1024
+
+
+def test_verify_reaches_subpackages_and_extensions_and_names_where_it_broke(numpy_channel, capsys):
+    """A scipy-like package: the failure reported is the first raised inside the module imported.
+
+    ``sci.cluster`` fails inside ``sci.spatial`` (it imports it); ``sci.linalg`` fails inside
+    itself, on its extension module: that is what is reported. ``sci.datasets`` needs ``pooch``,
+    which no conda package provides: optional, not a failure. Test packages are not imported.
+    """
+    import importlib.machinery
+
+    kit = numpy_channel
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    kit.add_package(
+        "sci",
+        "1.0",
+        modules={
+            "sci/__init__.py": "import numpy\n",
+            "sci/cluster/__init__.py": "from sci import spatial\n",
+            "sci/datasets/__init__.py": "import pooch\n",
+            "sci/linalg/__init__.py": "from sci.linalg import _flapack\n",
+            f"sci/linalg/_flapack{suffix}": b"\x7fELF built against numpy 1",
+            "sci/spatial/__init__.py": "raise ValueError('numpy.dtype size changed')\n",
+            "sci/tests/__init__.py": "raise RuntimeError('tests are not imported')\n",
+        },
+        depends=["numpy"],
+        noarch=False,
+    )
+    prefix = kit.create("sci", ["python", "pip", "numpy", "sci"], dialect="conda")
+    kit.pip(prefix, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
+    code, data = run_json(capsys, "status", "-p", str(prefix), "--verify")
+    assert code == 0
+    (sci,) = [check for check in data["verify"]["checks"] if check["package"] == "sci"]
+    assert sci["modules"] == [
+        "sci",
+        "sci.cluster",
+        "sci.datasets",
+        "sci.linalg",
+        "sci.spatial",
+        "sci.linalg._flapack",
+    ]
+    assert (sci["imports"], sci["module"]) == (False, "sci.linalg")
+    assert [f["module"] for f in sci["failures"]] == [
+        "sci.cluster",
+        "sci.linalg",
+        "sci.spatial",
+        "sci.linalg._flapack",
+    ]
+    assert sci["failures"][0]["error"] == "ValueError: numpy.dtype size changed"
+    (finding,) = [
+        f for f in data["findings"] if f["kind"] == "import-fails" and f["conda_package"] == "sci"
+    ]
+    assert finding["message"].startswith(
+        "conda's sci 1.0 fails to import in the env's Python: import sci.linalg: ImportError: "
+    )
+    assert "(3 more modules of it fail too)" in finding["message"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PY
+from tests.conftest import NUMPY_1, PY
 from tests.guard.conftest import requires_conda
 from tests.support.envkit import site_packages
 from tests.support.fixlines import importable, never_worse, run_line
@@ -55,6 +55,21 @@ def run_every_fix(conda_envs, prefix: Path) -> dict:
 def test_clean_env_stays_clean(conda_envs, story):
     data = status(conda_envs, story)
     assert (data["verdict"], data["findings"]) == ("clean", [])
+
+
+def test_byte_identical_reinstall_is_a_warning_and_its_fix_gives_conda_its_metadata_back(
+    conda_envs, story
+):
+    kit = conda_envs.kit
+    kit.wheel("numpy", "1.26.4", NUMPY_1)  # the very files conda's numpy holds
+    kit.pip(story, "install", "--force-reinstall", "--no-deps", "numpy==1.26.4")
+    data = status(conda_envs, story)
+    assert (data["verdict"], findings(data)) == ("at-risk", [("shadowed", "numpy")])
+    (finding,) = data["findings"]
+    assert (finding["severity"], finding["details"]) == ("warning", {"same_bytes": True})
+    assert finding["paths"]["overwritten"] == finding["paths"]["deleted"] == 0
+    after = run_every_fix(conda_envs, story)
+    assert (after["verdict"], after["findings"]) == ("clean", [])
 
 
 def test_seed_state_and_its_printed_fix(conda_envs, story):

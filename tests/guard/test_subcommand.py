@@ -58,3 +58,11 @@ def test_not_an_environment_is_conda_s_own_error(conda_envs, tmp_path):
     )
     assert "it is not a conda environment" in str(excinfo.value)
     assert excinfo.value.return_code == 1  # conda's, as for `conda list -p DIR`
+
+
+def test_version_goes_to_stdout_through_conda(conda_envs):
+    from importlib.metadata import version
+
+    out, err, exit_info = conda_envs.cli("pipguard", "--version", raises=SystemExit)
+    assert (out, err) == (f"conda-pipguard {version('conda-pipguard')}\n", "")
+    assert exit_info.value.code in (0, None)

@@ -132,6 +132,27 @@ def test_clean_then_pip_then_conda_puts_numpy_back(lab, capsys):
     shadowed = seed.analysis.findings[0]
     assert shadowed.paths.overwritten > 300 and shadowed.paths.deleted > 200
     seed_time = min(timed_status(lab, prefix) for _ in range(3))
+    # --verify reaches scipy.linalg (import scipy works), and names the numpy that loads
+    start = time.perf_counter()
+    verified = json.loads(conda(lab, "pipguard", "status", "-p", str(prefix), "--verify", "--json"))
+    verify_time = time.perf_counter() - start
+    checks = {check["package"]: check for check in verified["verify"]["checks"]}
+    assert (checks["scipy"]["module"], checks["scipy"]["error"]) == (
+        "scipy.linalg",
+        "ImportError: numpy.core.multiarray failed to import",
+    )
+    assert "scipy.linalg._flapack" in checks["scipy"]["modules"]
+    loads = checks["numpy"]["loads"]
+    assert (loads["version"], loads["owner"]) == ("2.1.3", "pip's numpy 2.1.3")
+    assert loads["file"].endswith("site-packages/numpy/__init__.py")
+    (scipy_fails,) = [
+        f
+        for f in verified["findings"]
+        if f["kind"] == "import-fails" and f["conda_package"] == "scipy"
+    ]
+    assert scipy_fails["message"].endswith(
+        "the numpy that loads is 2.1.3 from pip's numpy 2.1.3, not conda's numpy 1.26.4"
+    )
 
     # State 1: conda puts its own numpy back; pip's numpy-2.1.3.dist-info stays.
     conda(
@@ -159,7 +180,9 @@ def test_clean_then_pip_then_conda_puts_numpy_back(lab, capsys):
     ledger = stale.analysis.overlay.ledger
     with capsys.disabled():
         print(
-            f"\n[real wheels] status: clean {clean_time:.3f}s, seed {seed_time:.3f}s; seed: "
+            f"\n[real wheels] status: clean {clean_time:.3f}s, seed {seed_time:.3f}s, "
+            f"--verify {verify_time:.1f}s ({len(checks['scipy']['modules'])} scipy modules, "
+            f"{len(checks['scipy']['failures'])} failing); seed: "
             f"{shadowed.paths.overwritten} overwritten, {shadowed.paths.deleted} deleted, "
             f"{shadowed.paths.identical} identical; after conda's reinstall: {leftovers} "
             f"leftovers, {ledger.hashed} files hashed"

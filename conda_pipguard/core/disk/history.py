@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,30 @@ _HEADER = re.compile(r"^==>\s*(?P<date>.+?)\s*<==\s*$")
 _SPECS = re.compile(r"^#\s*(?P<kind>update|remove|neutered)\s+specs:\s*(?P<specs>.*)$")
 _CMD = re.compile(r"^#\s*cmd:\s*(?P<cmd>.*)$")
 _SPEC_NAME = re.compile(r"^\s*(?:[^:\s]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+_HISTORY_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_history_time(text: str) -> float | None:
+    """Seconds since the epoch of a history header (local time); None when unreadable."""
+    try:
+        return time.mktime(time.strptime(text.strip(), _HISTORY_TIME))
+    except (ValueError, OverflowError):
+        return None
+
+
+def clone_source(cmd: str | None) -> str | None:
+    """The ``SRC`` of a ``conda create ... --clone SRC`` command line (as history keeps it).
+
+    conda writes ``sys.argv`` joined by spaces, so a source path with spaces is cut at the first
+    one; None when the command is not a clone.
+    """
+    words = (cmd or "").split()
+    for index, word in enumerate(words):
+        if word == "--clone" and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith("--clone="):
+            return word.partition("=")[2] or None
+    return None
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,16 @@ class History:
             for dist in revision.linked:
                 state[dist.name] = dist
         return state
+
+    def cloned(self) -> tuple[str, float | None] | None:
+        """``(SRC, when)`` when the env was made by ``conda create --clone SRC``, else None.
+
+        The first revision says so: its command line, and its time (the clone's files conda
+        does not track were copied just before).
+        """
+        first = self.revisions[0] if self.revisions else None
+        source = clone_source(first.cmd) if first is not None else None
+        return (source, parse_history_time(first.date)) if first and source else None
 
     def requested_specs(self) -> dict[str, str]:
         """The specs the user asked for and did not remove later, by package name."""

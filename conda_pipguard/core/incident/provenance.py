@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
+from ..disk.history import parse_history_time
+
+__all__ = ["Stamp", "describe_source", "format_time", "parse_history_time", "read_stamps"]
 
 #: mtime and ctime of a metadata directory further apart than this: copied or touched later.
 _STAMP_DISAGREE = 120.0
@@ -41,14 +44,6 @@ def format_time(when: float | None, *, seconds: bool = False) -> str | None:
     return time.strftime(_HISTORY_TIME if seconds else "%Y-%m-%d %H:%M", time.localtime(when))
 
 
-def parse_history_time(text: str) -> float | None:
-    """Seconds since the epoch of a history header (local time); None when unreadable."""
-    try:
-        return time.mktime(time.strptime(text.strip(), _HISTORY_TIME))
-    except (ValueError, OverflowError):
-        return None
-
-
 def read_stamps(env: Environment, dists: Iterable[Distribution]) -> dict[str, Stamp]:
     """When each of *dists* was installed, from its metadata directory (keyed by path).
 
@@ -60,12 +55,16 @@ def read_stamps(env: Environment, dists: Iterable[Distribution]) -> dict[str, St
     first = next(
         (t for t in (parse_history_time(r.date) for r in env.history.revisions) if t), None
     )
+    cloned = env.history.cloned()
     stamps: dict[str, Stamp] = {}
     for dist in dists:
         try:
             info = os.lstat(env.prefix / dist.path)
         except OSError as err:
             stamps[dist.path] = Stamp(None, f"its metadata cannot be read ({err.strerror})")
+            continue
+        if cloned is not None and cloned[1] is not None and info.st_mtime < cloned[1] + 1:
+            stamps[dist.path] = _cloned_stamp(env, dist, cloned[0])
             continue
         if first is not None and info.st_mtime < first - 60:
             stamps[dist.path] = Stamp(
@@ -82,6 +81,18 @@ def read_stamps(env: Environment, dists: Iterable[Distribution]) -> dict[str, St
         else:
             stamps[dist.path] = Stamp(info.st_mtime)
     return stamps
+
+
+def _cloned_stamp(env: Environment, dist: Distribution, source: str) -> Stamp:
+    """A distribution ``conda create --clone`` copied: installed in *source*.
+
+    Its time is its ``RECORD``'s, which conda copies with its times.
+    """
+    try:
+        when: float | None = os.lstat(env.prefix / dist.path / "RECORD").st_mtime
+    except OSError:
+        when = None
+    return Stamp(when, f"installed in {source}; `conda create --clone` copied it here")
 
 
 def describe_source(dist: Distribution) -> str:

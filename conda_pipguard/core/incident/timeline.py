@@ -20,7 +20,7 @@ from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.history import Revision
 from ..disk.names import canonicalize_name
-from ..rules.findings import Finding
+from ..rules.findings import Finding, count_of
 from ..rules.kinds import Severity
 from ..rules.kinds import Timeline as Told
 from .provenance import Stamp, describe_source, format_time, parse_history_time
@@ -239,13 +239,13 @@ def _linked_over(findings: Sequence[Finding]) -> tuple[Effect, ...]:
 def _replace_text(finding: Finding) -> str:
     conda = f"conda's {finding.conda_package} {finding.conda_version}"
     if finding.row.timeline is Told.OVERWROTE:
-        count = finding.paths.overwritten if finding.paths else "some"
-        return f"overwrote {count} files of {conda}"
+        count = finding.paths.overwritten if finding.paths else None
+        return f"overwrote {'files' if count is None else count_of(count, 'file')} of {conda}"
     verb = "reinstalled over" if finding.version == finding.conda_version else "replaced"
     if finding.paths is None or finding.details.get("record_missing"):
         return f"{verb} {conda} (file counts unknown: conda's record of it is gone)"
-    counts = finding.paths
-    return f"{verb} {conda} ({counts.overwritten} files overwritten, {counts.deleted} deleted)"
+    overwritten = count_of(finding.paths.overwritten or 0, "file")
+    return f"{verb} {conda} ({overwritten} overwritten, {finding.paths.deleted} deleted)"
 
 
 def _group(
@@ -284,12 +284,10 @@ def _install_event(
     if requested:
         asked = ", ".join(f"{d.name} {d.version}" for d in requested)
         count = len(others)
-        deps = f", and {count} dependenc{'y' if count == 1 else 'ies'}"
         shown = ", ".join(f"{d.name} {d.version}" for d in others[:6])
         summary = f"{installer} installed {asked} (requested) {describe_source(requested[0])}"
-        summary += deps + (f": {shown}" if shown else "")
-        if count > 6:
-            summary += f" and {count - 6} more"
+        summary += f", and {count_of(count, 'dependency')}" + (f": {shown}" if shown else "")
+        summary += f" and {count - 6} more" if count > 6 else ""
     else:
         names = ", ".join(f"{d.name} {d.version}" for d in group[:6])
         more = f" and {len(group) - 6} more" if len(group) > 6 else ""

@@ -1,12 +1,14 @@
 """``status --verify``: does a conda package that a finding involves still import?
 
-Opt-in, never from a hook: it runs the environment's own Python. Each package is imported in a
+Opt-in, never from a hook: it runs the environment's own Python. Each package (its top-level
+modules, their subpackages and its extension modules: :mod:`.probe`) is imported in a
 fresh interpreter of the env, isolated (``-I``: no user site, no ``PYTHON*`` variables, no
 current directory on the path), with ``-B`` so that no byte code is written, a scratch directory
 as working directory and ``HOME``, and a timeout after which the interpreter and its children are
 killed (its descendants too, also those that left its session) and at most 1 MiB of its stderr
-read (:mod:`.bounded_run`). A failure becomes an ``import-fails`` finding with the exception's
-last line; a success claims no more than that the import works.
+read (:mod:`..bounded_run`). A failure becomes an ``import-fails`` finding with the exception's
+last line; a success claims no more than that the import works. What the interpreter loaded is
+reported too: the version and file of each package's top-level module, and whose file that is.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +27,15 @@ from ..disk.records import CondaRecord
 from ..rules.findings import Finding
 from ..rules.kinds import Severity, Verify
 from ..rules.versionspec import split_depends
+from .probe import PROBE_SCRIPT, Loaded, Probing, failure_note, modules_to_import
 
 #: At most this many top-level modules are imported per package.
 MAX_MODULES = 8
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EXTENSION = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\.[^.]+)?\.(?:so|pyd)$")
 
-#: Imports the modules named on the command line, in order; the first failure ends it.
-_SCRIPT = """
-import importlib, sys, traceback
-for name in sys.argv[1:]:
-    try:
-        importlib.import_module(name)
-    except BaseException as err:
-        line = traceback.format_exception_only(type(err), err)[-1].strip()
-        sys.stderr.write("pipguard-verify\\t%s\\t%s\\n" % (name, line))
-        sys.exit(3)
-"""
+#: Imports the modules named on the command line (see :mod:`.probe`).
+_SCRIPT = PROBE_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -55,6 +49,9 @@ class ImportCheck:
         error: The exception's last line ('' when every module imported).
         module: The module that failed.
         timed_out: The import did not finish in time.
+        failures: ``(module, error)`` of every module that failed, the reported one among them.
+        loads: What the env's Python loaded for the package's first top-level module.
+        needs: The conda packages it depends on that are checked too.
     """
 
     package: str
@@ -63,6 +60,9 @@ class ImportCheck:
     error: str = ""
     module: str = ""
     timed_out: bool = False
+    failures: tuple[tuple[str, str], ...] = ()
+    loads: Loaded | None = None
+    needs: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -77,6 +77,9 @@ class ImportCheck:
             "modules": list(self.modules),
             "imports": self.ok,
             "error": self.error or None,
+            "module": self.module or None,
+            "failures": [{"module": m, "error": e} for m, e in self.failures],
+            "loads": self.loads.to_dict() if self.loads else None,
         }
 
 
@@ -105,12 +108,17 @@ class Verification:
         return Finding(
             "import-fails",
             f"conda's {check.package} {check.version} fails to import in the env's Python: "
-            f"import {check.module}: {check.error}",
+            f"import {check.module}: {check.error}{failure_note(check, self.checks)}",
             f"conda pipguard fix {self.target_flag}".rstrip(),
             severity=Severity.ERROR,
             conda_package=check.package,
             conda_version=check.version,
-            details={"module": check.module, "error": check.error, "timed_out": check.timed_out},
+            details={
+                "module": check.module,
+                "error": check.error,
+                "timed_out": check.timed_out,
+                "failed_modules": [module for module, _ in check.failures],
+            },
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,10 +255,13 @@ def verify_imports(
     if python is None:
         return Verification(False, reason="the env has no Python", target_flag=env.target_flag)
     checks = []
+    records = involved_records(env, findings)
+    probing = Probing(env, findings, records)
     with tempfile.TemporaryDirectory(prefix="pipguard-verify-") as scratch:
-        for record in involved_records(env, findings):
-            modules = top_level_modules(env, record)
+        for record in records:
+            top = top_level_modules(env, record)
+            modules = modules_to_import(env, record, top)
             if modules:
                 check = import_check(python, record, modules, timeout=timeout, scratch=scratch)
-                checks.append(check)
+                checks.append(replace(check, **probing.judge(check, record, top, scratch)))
     return Verification(True, tuple(checks), target_flag=env.target_flag)

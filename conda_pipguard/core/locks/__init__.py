@@ -6,7 +6,7 @@
 * :mod:`.soft` -- the soft lock: pins for pip (site ``pip.conf``) and uv (conda env vars),
   keeping every constraint already in force; :mod:`.softremove` lifts it, :mod:`.softfiles`
   says where its files are and recognises them, :mod:`.softstatus` compares it with what conda
-  owns now and with what pip and uv would apply;
+  owns now and with what pip and uv would apply, :mod:`.softholds` says who it holds and when;
 * :mod:`.pins` -- the constraints file;
 * :mod:`.pipconfig` -- pip's configuration files and variables, merged as pip merges them;
 * :mod:`.inifile` -- line-preserving edits of one ``pip.conf``;

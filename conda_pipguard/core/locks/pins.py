@@ -1,4 +1,9 @@
-"""The constraints file of the soft lock: one pin per Python distribution conda owns."""
+"""The constraints file of the soft lock: one pin per Python distribution conda owns.
+
+Where conda-pypi's name table is at hand (:mod:`..disk.pypinames`), a conda package that ships
+no Python metadata of its own (``opencv``, whose ``cv2`` pip knows as ``opencv-python``) is
+pinned under its PyPI names too, at conda's version.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass
 
 from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
+from ..disk.pypinames import NameTable
+from ..disk.records import CondaRecord
 from .pipconfig import config_basename
 
 
@@ -49,6 +56,28 @@ def pins_for(distributions: Iterable[Distribution]) -> list[Pin]:
         except InvalidRequirement:
             continue
         pins.setdefault(pin.key, pin)
+    return [pins[key] for key in sorted(pins)]
+
+
+def named_pins(
+    records: Iterable[CondaRecord], owned: Iterable[Distribution], table: NameTable
+) -> list[Pin]:
+    """Pins under PyPI's names of the conda packages whose own metadata gives none.
+
+    A record that links a dist-info or egg-info is named by it (its distribution is pinned by
+    :func:`pins_for`); one that links none gets a pin for each PyPI name *table* gives it, at
+    the record's version, unless a distribution of *owned* already carries that name.
+    """
+    taken = {canonicalize_name(dist.name) for dist in owned}
+    pins: dict[str, Pin] = {}
+    for record in records:
+        if record.name not in table.by_conda:
+            continue
+        if any(".dist-info/" in f.path or ".egg-info" in f.path for f in record.files):
+            continue
+        for name in table.pypi_names_of(record.name, record.version):
+            if name not in taken:
+                pins.setdefault(name, Pin(name, record.version))
     return [pins[key] for key in sorted(pins)]
 
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..disk.pypinames import NameTable, name_table
 from ..errors import CannotLock
+from ..rules.findings import count_of
 from .condavars import (
     ENV_STATE,
     ENV_VAR_NAMES,
@@ -33,7 +35,7 @@ from .condavars import (
     vars_name_ours,
 )
 from .inifile import add_constraint
-from .pins import Pin, parse_pins, pins_delta, pins_for, render_constraints
+from .pins import Pin, named_pins, parse_pins, pins_delta, pins_for, render_constraints
 from .pipconfig import PipConfig, PipConfigFiles, config_basename
 from .results import LockAction
 from .softfiles import (
@@ -50,11 +52,13 @@ from .softfiles import (
     sha256,
     without_ours,
 )
+from .softholds import WRITTEN, held_sentence
 from .writer import Change, apply, env_lock, inside, mode_of, read_bytes
 
 if TYPE_CHECKING:
     from ..disk.distributions import Distribution
     from ..disk.environment import Environment
+    from ..disk.records import CondaRecord
 
 
 def conda_owned(env: Environment) -> list[Distribution]:
@@ -168,6 +172,7 @@ def write_soft_lock(
     environ: Mapping[str, str] | None = None,
     pip_files: PipConfigFiles | None = None,
     dry_run: bool = False,
+    names: Callable[[], NameTable | None] = name_table,
 ) -> LockAction:
     """Soft-lock *prefix*: pin conda's distributions for pip (pip.conf) and uv (variables).
 
@@ -185,6 +190,8 @@ def write_soft_lock(
             ``PIP_CONSTRAINT``/``UV_CONSTRAINT`` are kept by the activated variables.
         pip_files: Where pip reads its configuration (default: where it would with *environ*).
         dry_run: Change nothing; report what would be done.
+        names: conda-pypi's name table (default: conda-pypi's, when installed): conda packages
+            without Python metadata are pinned under their PyPI names too.
 
     Raises:
         LockError: A file cannot be read, understood or written, or leads out of the prefix
@@ -202,8 +209,22 @@ def write_soft_lock(
     environ = os.environ if environ is None else environ
     files = pip_files or PipConfigFiles.for_prefix(prefix, environ)
     inside(prefix, CONSTRAINTS)  # before reading anything there
+    table = names()
+    pins = _with_named(pins_for(dists), env.records, dists, table)
     with env_lock(prefix):
-        return _write(prefix, target, pins_for(dists), environ, files, dry_run)
+        return _write(prefix, target, pins, environ, files, dry_run, table)
+
+
+def _with_named(
+    pins: list[Pin],
+    records: Iterable[CondaRecord],
+    dists: Iterable[Distribution],
+    table: NameTable | None,
+) -> list[Pin]:
+    """*pins* and, with conda-pypi's *table*, the PyPI names of conda packages without metadata."""
+    if table is None:
+        return pins
+    return sorted([*pins, *named_pins(records, dists, table)], key=lambda pin: pin.key)
 
 
 def _write(
@@ -213,10 +234,15 @@ def _write(
     environ: Mapping[str, str],
     files: PipConfigFiles,
     dry_run: bool,
+    table: NameTable | None = None,
 ) -> LockAction:
     ref = constraint_ref(prefix)
     ledger = read_ledger(prefix) or {}
     fresh = not ledger
+    if table is not None:  # the refresh after each conda transaction reads the table again
+        ledger["name_table"] = table.path
+    else:
+        ledger.pop("name_table", None)
     changes: list[Change] = []
     constraints = render_constraints(pins, target).encode("utf-8")
     if read_bytes(inside(prefix, CONSTRAINTS)) != constraints:
@@ -242,9 +268,9 @@ def _write(
             str(prefix),
             CONSTRAINTS,
             "unchanged",
-            f"already soft-locked by conda-pipguard ({len(pins)} pins)",
+            f"already soft-locked by conda-pipguard: {held_sentence(WRITTEN, len(pins))}",
             lock="soft",
-            extra={"pins": len(pins)},
+            extra=_extra(len(pins)),
         )
     ledger.update(format=LEDGER_FORMAT, target=target, constraint_ref=ref)
     if fresh:  # unmark removes these again when they are empty
@@ -252,31 +278,39 @@ def _write(
     ledger_change = Change(LEDGER, (json.dumps(ledger, indent=2) + "\n").encode("utf-8"))
     # The ledger goes first: whatever happens next, unmark knows what to undo.
     changes = [ledger_change, *changes]
-    reason = (
-        f"pip and uv may add packages but not change the {len(pins)} conda ones"
-        if fresh
-        else f"soft lock repaired or brought up to date ({len(pins)} pins)"
-    )
+    said = held_sentence(WRITTEN, len(pins))
+    reason = said if fresh else f"soft lock repaired or brought up to date: {said}"
+
     if not dry_run:
         apply(prefix, changes, f"ask its owner to run: conda pipguard mark --soft {target}")
     return LockAction(
-        str(prefix), CONSTRAINTS, "written", reason, dry_run, lock="soft", extra={"pins": len(pins)}
+        str(prefix), CONSTRAINTS, "written", reason, dry_run, lock="soft", extra=_extra(len(pins))
     )
+
+
+def _extra(pins: int) -> dict[str, Any]:
+    """The JSON facts of a soft-lock action: how many pins, and who is held when."""
+    return {"pins": pins, "held": [hold.to_dict() for hold in WRITTEN]}
 
 
 # --------------------------------------------------------------------------- refresh
 
 
 def refresh_soft_lock(
-    prefix: Path, *, conda_distributions: Iterable[Distribution] | None = None
+    prefix: Path,
+    *,
+    conda_distributions: Iterable[Distribution] | None = None,
+    names: Callable[[], NameTable | None] = name_table,
 ) -> LockAction | None:
     """Bring the pins of a soft-locked env up to date (the post-transaction job).
 
     Only the constraints file changes; pip.conf and the variables are left as they are.
+    conda-pypi's name table is read only when ``mark --soft`` used one.
 
     Args:
         prefix: The environment, after the transaction.
         conda_distributions: What conda owns now; the analysis runs when not given.
+        names: conda-pypi's name table (default: conda-pypi's, when installed).
 
     Returns:
         ``written`` (pins changed) or ``unchanged``; None when the env is not soft-locked.
@@ -289,10 +323,16 @@ def refresh_soft_lock(
     prefix = Path(os.path.abspath(prefix))
     if not is_soft_locked(prefix):
         return None
+    env = None
     if conda_distributions is None:
         env = load_environment(prefix, include_user_site=False)
         conda_distributions = conda_owned(env) if env.python else ()
+    conda_distributions = list(conda_distributions)
     pins = pins_for(conda_distributions)
+    table = names() if (read_ledger(prefix) or {}).get("name_table") else None
+    if table is not None:
+        env = env or load_environment(prefix, include_user_site=False)
+        pins = _with_named(pins, env.records, conda_distributions, table)
     with env_lock(prefix):
         if not is_soft_locked(prefix):  # unmarked meanwhile
             return None
@@ -302,7 +342,11 @@ def refresh_soft_lock(
         old = read_bytes(inside(prefix, CONSTRAINTS))
         if old == new:
             return LockAction(
-                str(prefix), CONSTRAINTS, "unchanged", f"{len(pins)} pins current", lock="soft"
+                str(prefix),
+                CONSTRAINTS,
+                "unchanged",
+                f"{count_of(len(pins), 'pin')} current",
+                lock="soft",
             )
         old_pins = parse_pins(old.decode("utf-8", errors="replace")) if old else []
         delta = pins_delta(old_pins, pins)

@@ -12,7 +12,7 @@ Two ways it can fail to do what the user expects, both reported by ``status``:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,11 @@ from urllib.parse import urlparse
 from ..disk.activation import Activation
 from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
+from ..disk.pypinames import NameTable, name_table
+from ..disk.records import CondaRecord
 from ..errors import LockError
 from .condavars import ENV_VAR_NAMES
-from .pins import parse_pins
+from .pins import Pin, named_pins, parse_pins
 from .pipconfig import PipConfig, PipConfigFiles, config_basename
 from .softfiles import (
     CONSTRAINTS,
@@ -34,6 +36,7 @@ from .softfiles import (
     site_text,
     without_ours,
 )
+from .softholds import Hold, held_sentence, holds_of
 from .writer import inside, read_bytes
 
 
@@ -48,6 +51,7 @@ class SoftLockStatus:
         unpinned: Distributions conda owns that have no pin (``name version``).
         bypassed_by: What makes pip or uv ignore the pins.
         overrides: Caps in force that the soft lock replaces, or that it names and are gone.
+        held: When pip and uv honour the pins (:mod:`.softholds`).
     """
 
     constraints: str
@@ -56,6 +60,11 @@ class SoftLockStatus:
     unpinned: tuple[str, ...] = ()
     bypassed_by: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
+    held: tuple[Hold, ...] = ()
+
+    def held_text(self) -> str:
+        """Who the pins hold, and when, in one clause (``status``'s soft-lock line)."""
+        return held_sentence(self.held, self.pins)
 
     def to_dict(self) -> dict[str, Any]:
         """The keys the soft lock adds to the ``marker`` JSON object."""
@@ -65,6 +74,7 @@ class SoftLockStatus:
             "stale_pins": list(self.stale_pins),
             "unpinned": list(self.unpinned),
             "overrides": list(self.overrides),
+            "held": [hold.to_dict() for hold in self.held],
         }
 
 
@@ -155,6 +165,8 @@ def soft_lock_status(
     *,
     activation: Activation | None = None,
     pip_files: PipConfigFiles | None = None,
+    records: Iterable[CondaRecord] = (),
+    names: Callable[[], NameTable | None] = name_table,
 ) -> SoftLockStatus | None:
     """The soft lock of *prefix* compared with what conda owns now; None when not soft-locked.
 
@@ -164,6 +176,9 @@ def soft_lock_status(
         activation: The process environment and the env's ``conda env config vars``
             (default: ``os.environ`` alone).
         pip_files: Where pip reads its configuration (default: where it would, activated).
+        records: The env's conda records, for the pins under PyPI's names of conda packages
+            without Python metadata (:func:`.pins.named_pins`).
+        names: conda-pypi's name table; read only when the lock has such pins, or used one.
     """
     if not is_soft_locked(prefix):
         return None
@@ -173,21 +188,38 @@ def soft_lock_status(
         data = None
     pins = parse_pins(data.decode("utf-8", errors="replace")) if data else []
     conda = {canonicalize_name(d.name): d for d in conda_distributions}
+    ledger = read_ledger(prefix) or {}
+    named: dict[str, Pin] = {}
+    if any(pin.key not in conda for pin in pins) or ledger.get("name_table"):
+        table = names()
+        records = list(records)
+        if table is not None and records:
+            named = {pin.key: pin for pin in named_pins(records, conda.values(), table)}
+    expected = {key: dist.version for key, dist in conda.items()}
+    expected.update({key: pin.version for key, pin in named.items()})
     stale = []
     for pin in pins:
-        dist = conda.get(pin.key)
-        if dist is None:
+        version = expected.get(pin.key)
+        if version is None:
             stale.append(f"{pin.requirement} (not a conda-owned distribution any more)")
-        elif dist.version != pin.version:
-            stale.append(f"{pin.requirement} (conda has {dist.version})")
+        elif version != pin.version:
+            stale.append(f"{pin.requirement} (conda has {version})")
     pinned = {pin.key for pin in pins}
     unpinned = [f"{d.name} {d.version}" for key, d in sorted(conda.items()) if key not in pinned]
+    unpinned += [f"{p.name} {p.version}" for key, p in sorted(named.items()) if key not in pinned]
     activation = activation if activation is not None else Activation(os.environ)
     files = pip_files or PipConfigFiles.for_prefix(prefix, activation.merged)
     config = PipConfig.load(files)
-    target = str((read_ledger(prefix) or {}).get("target") or f"-p {prefix}")
+    target = str(ledger.get("target") or f"-p {prefix}")
     bypassed = _bypasses(prefix, files, config, activation)
     overrides = _overrides(prefix, files, config, activation, target)
+    configured = [] if files.disabled else config.setting("constraint").tokens
     return SoftLockStatus(
-        CONSTRAINTS, len(pins), tuple(stale), tuple(unpinned), tuple(bypassed), tuple(overrides)
+        CONSTRAINTS,
+        len(pins),
+        tuple(stale),
+        tuple(unpinned),
+        tuple(bypassed),
+        tuple(overrides),
+        holds_of(prefix, configured, activation.env_vars),
     )

@@ -10,13 +10,16 @@ back; pip's metadata lies) or an incomplete one (files of its RECORD are gone).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
+from ..disk.history import HistoryDist
 from ..disk.names import name_keys
+from ..disk.pypinames import NameTable, name_table
 from ..disk.records import CondaRecord
 from .ledger import Content, Ledger
 from .ownership import BYTECODE, Ownership, classify, countable, counterparts
@@ -100,6 +103,8 @@ class Overlay:
         conda_dists: Distributions conda installed and still owns.
         layers: The non-conda distributions, in the env's order.
         involved: Names of conda records a live layer replaced or overwrote.
+        pypi_names: conda-pypi's PyPI<->conda name table, read when first called (None
+            without it): for messages that name both sides.
     """
 
     env: Environment
@@ -108,6 +113,9 @@ class Overlay:
     conda_dists: tuple[Distribution, ...]
     layers: tuple[Layer, ...]
     involved: frozenset[str]
+    pypi_names: Callable[[], NameTable | None] = field(
+        default=name_table, compare=False, repr=False
+    )
 
     @property
     def areas(self) -> tuple[str, ...]:
@@ -224,8 +232,17 @@ def layer_of(env: Environment, owners: Ownership, ledger: Ledger, dist: Distribu
     return _layer(env, owners, ledger, dist)
 
 
-def build_overlay(env: Environment, owners: Ownership, ledger: Ledger) -> Overlay:
-    """Read every non-conda distribution of *env* against conda's records and the disk."""
+def build_overlay(
+    env: Environment,
+    owners: Ownership,
+    ledger: Ledger,
+    pypi_names: Callable[[], NameTable | None] = name_table,
+) -> Overlay:
+    """Read every non-conda distribution of *env* against conda's records and the disk.
+
+    *pypi_names* gives conda-pypi's name table when a rule asks (default: the one on
+    ``sys.path``).
+    """
     conda, foreign = classify(env, owners, ledger.record_time, ledger.within)
     names = {record.name for record in env.records}
     gone = [dist for name, dist in env.history.current().items() if name not in names]
@@ -247,7 +264,9 @@ def build_overlay(env: Environment, owners: Ownership, ledger: Ledger) -> Overla
                 if o.record not in layer.counterparts and o.overwritten
             )
         layers.append(layer)
-    return Overlay(env, owners, ledger, tuple(conda), tuple(layers), frozenset(involved))
+    return Overlay(
+        env, owners, ledger, tuple(conda), tuple(layers), frozenset(involved), pypi_names
+    )
 
 
 def record_missing(ledger: Ledger, record: CondaRecord) -> list[str]:

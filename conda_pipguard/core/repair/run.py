@@ -26,6 +26,7 @@ from ..diagnosis import Diagnosis
 from ..errors import PackagesUnavailable
 from ..printable import printable, printable_lines
 from ..report import render_text
+from ..rules.findings import count_of
 from .plan import RepairPlan
 from .steps import Step
 
@@ -207,7 +208,12 @@ def render_outcome(outcome: Outcome, plan: RepairPlan, after: Diagnosis, *, colo
     """What was done, what failed and was not run, then the environment's state now."""
     lines = []
     if outcome.ok:
-        lines.append(f"\nDone: all {len(plan.steps)} commands succeeded.")
+        count = len(plan.steps)
+        lines.append(
+            "\nDone: the command succeeded."
+            if count == 1
+            else f"\nDone: all {count_of(count, 'command')} succeeded."
+        )
     else:
         assert outcome.failed is not None
         failed = outcome.failed

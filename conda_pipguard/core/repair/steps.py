@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules.findings import count_of
 from . import removefiles
 
 #: What conda needs to be spelled as: ``("conda",)``, ``(sys.executable, "-m", "conda")``...
@@ -120,5 +121,5 @@ def remove_files_step(
         "remove-files",
         (python, "-I", "-m", REMOVE_MODULE, prefix, *paths),
         purpose,
-        summary=f"remove {what} ({len(paths)} paths under {prefix})",
+        summary=f"remove {what} ({count_of(len(paths), 'path')} under {prefix})",
     )

@@ -9,10 +9,12 @@ those and nothing else, so the order they run in does not matter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
+from ..disk.pypinames import NameTable, name_table
 from ..model.ledger import Ledger
 from ..model.overlay import Overlay, build_overlay
 from ..model.ownership import Ownership
@@ -67,13 +69,18 @@ class Analysis:
         return verdict(self.findings, len(self.non_conda))
 
 
-def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
+def analyze(
+    env: Environment,
+    matcher: Matcher | None = None,
+    names: Callable[[], NameTable | None] = name_table,
+) -> Analysis:
     """Find everything non-conda installers did to *env*.
 
     Args:
         env: The environment read from disk.
         matcher: Decides whether a version satisfies a conda ``depends`` entry; conda's own
             ``MatchSpec`` when the caller has conda, the documented subset otherwise.
+        names: conda-pypi's PyPI<->conda name table, read only if a message needs it.
     """
     # The hooks import this module for the helpers above, and their look runs none of these
     # rules: imported here, they cost the hooks nothing.
@@ -81,7 +88,7 @@ def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
     from .leftovers import leftovers
     from .twins import import_shadowed, library_twin
 
-    overlay = build_overlay(env, Ownership.of(env.records), Ledger(env.prefix))
+    overlay = build_overlay(env, Ownership.of(env.records), Ledger(env.prefix), names)
     fixes = FixCommands(env)
     findings: list[Finding] = []
     for rule in (*_RULES, leftovers, import_shadowed, library_twin):

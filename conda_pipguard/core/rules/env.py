@@ -87,7 +87,7 @@ def duplicate(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         )
         others = [d for d in dists if d.path not in conda_paths]
         has_conda = len(others) < len(dists)
-        message = f"{len(dists)} copies of {dists[0].name} are installed: {copies}"
+        message = f"{count_of(len(dists), 'copy')} of {dists[0].name} are installed: {copies}"
         if has_conda:
             removed = ", ".join(label(d) for d in others)
             message += f"; the fix removes {removed} and keeps conda's"

@@ -196,3 +196,8 @@ def count_of(number: int, noun: str) -> str:
         return f"1 {noun}"
     plural = f"{noun[:-1]}ies" if noun.endswith("y") else f"{noun}s"
     return f"{number} {plural}"
+
+
+def agree(number: int, one: str, many: str) -> str:
+    """The word that agrees with *number*: ``agree(1, "is", "are")`` is ``is``."""
+    return one if number == 1 else many

@@ -18,6 +18,7 @@ from ..disk.names import canonicalize_name, name_keys
 from ..disk.python import minor_version
 from ..disk.records import CondaRecord
 from ..model.ownership import Ownership, classify, counterparts, dist_dir_of, label, project_key
+from .findings import agree, count_of
 from .fixes import FixCommands
 from .requirements import needed, requirement_key
 from .versionspec import specifier_allows
@@ -180,7 +181,7 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 Impact(
                     "overwrite",
                     f"conda will {verb} over {label(dist)}"
-                    + (f" ({len(hits)} files collide)" if hits else "")
+                    + (f" ({_collide(len(hits))})" if hits else "")
                     + f": {dist.name} becomes a mix of both copies",
                     plan.uninstall_first(dist),
                     distribution=dist.name,
@@ -202,6 +203,10 @@ def _overwrites(plan: _Plan) -> list[Impact]:
                 )
             )
     return impacts
+
+
+def _collide(count: int) -> str:
+    return f"{count_of(count, 'file')} {agree(count, 'collides', 'collide')}"
 
 
 def _verb(old: PlannedPackage | None, new: PlannedPackage) -> str:
@@ -278,8 +283,9 @@ def _python_change(plan: _Plan) -> list[Impact]:
     return [
         Impact(
             "strand",
-            f"Python {current.version} -> {new}: {len(left)} non-conda distributions stay "
-            f"behind in {current.site_packages} and will not be importable: {names}{more}",
+            f"Python {current.version} -> {new}: {count_of(len(left), 'non-conda distribution')} "
+            f"{agree(len(left), 'stays', 'stay')} behind in {current.site_packages} and will not "
+            f"be importable: {names}{more}",
             "reinstall them for the new Python afterwards: "
             + plan.fixes.pip("install", *(f"{d.name}=={d.version}" for d in left)),
             conda_package="python",

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cache
 
+from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name, name_keys
+from ..disk.records import CondaRecord
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
-from ..model.ownership import BYTECODE, label
-from .findings import Finding, PathCounts, count_of
+from ..model.ownership import BYTECODE, installer_of, label
+from .findings import Finding, PathCounts, agree, count_of
 from .fixes import FixCommands
 from .kinds import Severity
 from .requirements import needed, requirement_key
@@ -39,12 +41,23 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             )
             verb = "was reinstalled over" if dist.version == record.version else "shadows"
             is_pip = dist.key == "pip"
-            message = (
-                f"{label(dist)} {verb} conda's {record.name} {record.version}: "
-                f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
-                f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
-            )
-            if is_pip:
+            same = _same_bytes(layer, record, counts)
+            if same:
+                message = (
+                    f"{label(dist)} was reinstalled over conda's {record.name} {record.version} "
+                    f"with the same bytes ({count_of(counts.identical or 0, 'file')}, none "
+                    "changed): what imports is conda's, but its metadata is now "
+                    f"{installer_of(dist)}'s, so pip and uv would uninstall or upgrade conda's "
+                    "files as their own"
+                )
+            else:
+                message = (
+                    f"{label(dist)} {verb} conda's {record.name} {record.version}"
+                    f"{_both_names(overlay, dist, record.name)}: "
+                    f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
+                    f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
+                )
+            if is_pip and not same:
                 message += (
                     "; pip upgraded itself, conda will put its own pip back on its next change"
                 )
@@ -56,8 +69,9 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     dist=dist,
                     record=record,
                     layer=layer,
-                    severity=Severity.WARNING if is_pip else None,
+                    severity=Severity.WARNING if is_pip or same else None,
                     paths=counts,
+                    details={"same_bytes": True} if same else {},
                 )
             )
         gone = layer.history
@@ -79,6 +93,23 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     return findings
 
 
+def _same_bytes(layer: Layer, record: CondaRecord, counts: PathCounts) -> bool:
+    """Whether *layer* is conda's own package reinstalled byte for byte.
+
+    Every file it wrote holds conda's bytes, none of conda's is gone, and it wrote nothing conda
+    does not own: what imports is conda's, only the metadata changed hands.
+    """
+    return (
+        layer.dist.version == record.version
+        and bool(counts.identical)
+        and not counts.overwritten
+        and not counts.deleted
+        and not layer.missing
+        and not layer.leftovers
+        and all(not o.overwritten for o in layer.overlaps)
+    )
+
+
 def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
     """A live non-conda distribution that overwrote files of another conda package."""
     findings = []
@@ -94,7 +125,7 @@ def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                 Finding.about(
                     "clobbered",
                     f"{label(dist)} overwrote {count_of(overlap.overwritten, 'file')} of conda's "
-                    f"{record.name} {record.version}",
+                    f"{record.name} {record.version}{_both_names(overlay, dist, record.name)}",
                     fixes.repair(),
                     dist=dist,
                     record=record,
@@ -129,16 +160,28 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             if left
             else ""
         )
+        message = (
+            f"{label(dist)} is stale: conda's {record.name} {record.version} is back on "
+            f"disk, but pip still lists {dist.version}{extra}"
+        )
+        source = _cloned_with(overlay, dist)
+        if source is not None:
+            message = (
+                f"{label(dist)} came with the clone of {source}: conda linked its own "
+                f"{record.name} {record.version} here, but `conda create --clone` also copied "
+                f"{installer_of(dist)}'s metadata of {dist.version}, which conda does not "
+                f"track{extra}"
+            )
         findings.append(
             Finding.about(
                 "stale-metadata",
-                f"{label(dist)} is stale: conda's {record.name} {record.version} is back on "
-                f"disk, but pip still lists {dist.version}{extra}",
+                message,
                 fixes.repair(),
                 dist=dist,
                 record=record,
                 layer=layer,
                 details={
+                    **({"cloned_from": source} if source is not None else {}),
                     "leftovers": left,
                     "leftover_bytecode": bytecode,
                     "leftover_paths": list(layer.leftovers[:_SAMPLE]),
@@ -146,6 +189,23 @@ def stale_metadata(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             )
         )
     return findings
+
+
+def _cloned_with(overlay: Overlay, dist: Distribution) -> str | None:
+    """The source env when *dist* was copied by the ``conda create --clone`` that made the env.
+
+    conda copies what it does not track just before it writes the clone's first revision:
+    metadata not written after that second came with the clone.
+    """
+    cloned = overlay.env.history.cloned()
+    entry = overlay.ledger.entry(dist.path)
+    if cloned is None or cloned[1] is None or entry is None:
+        return None
+    try:
+        written = entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return None
+    return cloned[0] if written < cloned[1] + 1 else None
 
 
 def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
@@ -164,12 +224,13 @@ def incomplete(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         users = needed.get(dist.key, [])
         message = (
             f"{label(dist)} is incomplete: {layer.missing} of the "
-            f"{count_of(layer.listed, 'file')} its RECORD lists are gone "
+            f"{count_of(layer.listed, 'file')} its RECORD lists "
+            f"{agree(layer.missing, 'is', 'are')} gone "
             "(conda probably removed the package pip had replaced)"
         )
         if users:
             message += (
-                f"; conda's {', '.join(users[:3])} need{'s' if len(users) == 1 else ''} "
+                f"; conda's {', '.join(users[:3])} {agree(len(users), 'needs', 'need')} "
                 f"{dist.name} from conda: the fix puts conda's back"
             )
         findings.append(
@@ -255,7 +316,8 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
         findings.append(
             Finding.about(
                 "pip-only",
-                f"{label(dist)} is not from conda ({why}); conda does not track it",
+                f"{label(dist)} is not from conda ({why}); conda does not track it"
+                + _conda_twin(overlay, dist),
                 "",  # nothing needs doing; `conda install` over it would clobber pip's files
                 dist=dist,
                 layer=layer,
@@ -263,6 +325,36 @@ def pip_only(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             )
         )
     return findings
+
+
+def _both_names(overlay: Overlay, dist: Distribution, conda_name: str) -> str:
+    """Both names, where they differ and conda-pypi's table says they are one package.
+
+    `` (opencv-python is PyPI's name for conda's opencv)``, or ''; the table is read only when
+    the names differ.
+    """
+    if dist.key in name_keys(conda_name):
+        return ""
+    table = overlay.pypi_names()
+    if table is None or table.conda_name_of(dist.name) != conda_name:
+        return ""
+    return f" ({dist.name} is PyPI's name for conda's {conda_name})"
+
+
+def _conda_twin(overlay: Overlay, dist: Distribution) -> str:
+    """The conda package of the env that conda-pypi's table says *dist* is another copy of.
+
+    ``; pyqt5 is PyPI's name for conda's pyqt 5.15.9, installed here too``, or ''.
+    """
+    table = overlay.pypi_names()
+    name = table.conda_name_of(dist.name) if table is not None else None
+    record = overlay.env.records_by_name.get(name) if name else None
+    if record is None or dist.key not in table.pypi_names_of(record.name, record.version):
+        return ""
+    return (
+        f"; {dist.name} is PyPI's name for conda's {record.name} {record.version}, "
+        "installed here too"
+    )
 
 
 def _damaged(layer: Layer) -> bool:

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from conda_pipguard.core.disk import history as history_module
-from conda_pipguard.core.disk.history import HistoryDist, parse_history, read_history, spec_name
+from conda_pipguard.core.disk.history import (
+    HistoryDist,
+    clone_source,
+    parse_history,
+    parse_history_time,
+    read_history,
+    spec_name,
+)
 
 HISTORY = """\
 ==> 2024-05-01 10:00:00 <==
@@ -99,3 +106,16 @@ def test_a_history_past_what_the_parse_keeps_is_not_read(monkeypatch, cap, text,
     assert history.revisions == ()
     (problem,) = history.problems
     assert problem.startswith("conda-meta/history is too large to read: ") and reason in problem
+
+
+def test_a_clone_is_known_by_its_first_revision():
+    assert clone_source("/opt/conda/bin/conda create -n b --clone a -y") == "a"
+    assert clone_source("conda create -p /x --clone=/envs/a") == "/envs/a"
+    assert clone_source("conda create -n b numpy") is None
+    assert clone_source(None) is None
+    text = "==> 2026-11-30 09:34:00 <==\n# cmd: conda create -n b --clone /envs/a\n+c::numpy-1-0\n"
+    later = "==> 2026-11-30 10:00:00 <==\n# cmd: conda create -n c --clone b\n"
+    assert parse_history(text).cloned() == ("/envs/a", parse_history_time("2026-11-30 09:34:00"))
+    assert parse_history(text + later).cloned()[0] == "/envs/a"  # only the first revision
+    assert parse_history(later.replace("--clone b", "numpy")).cloned() is None
+    assert parse_history("").cloned() is None

@@ -38,6 +38,8 @@ from tests.support.envkit import isolated_env, site_packages
 from tests.support.pipconf import run_pip_planted
 
 TARGET = "-n story"
+#: What a soft lock just written holds, as mark --soft and status say it.
+HELD = "pip (always: the env's pip.conf) and uv (only in the activated env: UV_CONSTRAINT)"
 
 
 @pytest.fixture
@@ -133,6 +135,71 @@ def test_uv_honours_the_variables_conda_activation_sets(numpy_channel, story):
     unlocked = run_uv(kit, prefix, "--dry-run", "numpy==2.1.0")
     assert unlocked.returncode == 0, unlocked.stderr
     assert "numpy==2.1.0" in unlocked.stderr
+
+
+def refused(kit, prefix: Path, installer: str, env_extra) -> bool:
+    """Whether *installer* refuses to replace conda's numpy 1.26.4 for the pin's sake."""
+    if installer == "pip":
+        run = kit.pip(
+            prefix, "install", "--dry-run", "numpy==2.1.0", env_extra=env_extra, check=False
+        )
+        said = run.stdout + run.stderr
+        assert run.returncode == 0 or "(constraint) numpy==1.26.4" in said, said
+        return run.returncode != 0
+    run = run_uv(kit, prefix, "--dry-run", "numpy==2.1.0", env_extra=env_extra)
+    assert run.returncode == 0 or "numpy==1.26.4" in run.stderr, run.stderr
+    return run.returncode != 0
+
+
+def check_claim(kit, prefix: Path, held: list[dict]) -> None:
+    """Run real pip and uv, the env activated and not, and compare with what was claimed."""
+    activated = read_env_vars(prefix)
+    for claim in held:
+        when = claim["when"]
+        assert refused(kit, prefix, claim["installer"], activated) == (
+            when in ("always", "activated")
+        ), claim
+        assert refused(kit, prefix, claim["installer"], None) == (
+            when in ("always", "unactivated")
+        ), claim
+
+
+def test_who_mark_soft_and_status_say_is_held_is_held(numpy_channel, story, scan):
+    """pip always (it reads the env's pip.conf), uv only where activation set UV_CONSTRAINT."""
+    uv_binary()
+    kit, prefix = numpy_channel, story
+    action = soft_mark(prefix)
+    assert action.reason == f"{HELD} may add packages but not change the 3 conda packages"
+    assert action.to_dict()["held"] == [
+        {"installer": "pip", "when": "always", "through": "pip.conf"},
+        {"installer": "uv", "when": "activated", "through": "UV_CONSTRAINT"},
+    ]
+    diagnosis = scan(prefix)
+    assert diagnosis.to_dict()["marker"]["held"] == action.to_dict()["held"]
+    assert (
+        f"  soft lock: {HELD} may add packages but not change the 3 conda packages"
+        in render_text(diagnosis).splitlines()
+    )
+    check_claim(kit, prefix, action.to_dict()["held"])
+
+    # an activated PIP_CONSTRAINT naming another file, and no UV_CONSTRAINT: status says so
+    state = prefix / "conda-meta" / "state"
+    variables = json.loads(state.read_text())
+    del variables["env_vars"]["UV_CONSTRAINT"]
+    variables["env_vars"]["PIP_CONSTRAINT"] = str(prefix / "mine.txt")
+    state.write_text(json.dumps(variables))
+    (prefix / "mine.txt").write_text("")
+    diagnosis = scan(prefix)
+    held = diagnosis.to_dict()["marker"]["held"]
+    assert [(h["installer"], h["when"]) for h in held] == [
+        ("pip", "unactivated"),
+        ("uv", "never"),
+    ]
+    assert (
+        "  soft lock: pip (only outside the activated env: the env's pip.conf) may add packages "
+        "but not change the 3 conda packages; uv is not held"
+    ) in render_text(diagnosis).splitlines()
+    check_claim(kit, prefix, held)
 
 
 def test_same_version_force_reinstall_from_pypi_passes_and_status_catches_it(
@@ -267,7 +334,8 @@ def test_mark_soft_is_idempotent_and_repairs_what_was_taken_away(story, scan):
     again = soft_mark(story)
     assert (again.action, again.reason) == (
         "unchanged",
-        "already soft-locked by conda-pipguard (3 pins)",
+        f"already soft-locked by conda-pipguard: {HELD} may add packages but not change the 3 "
+        "conda packages",
     )
     (story / "pip.conf").write_text("[global]\ntimeout = 5\n")  # the user dropped our line
     marker = scan(story).marker
@@ -277,7 +345,8 @@ def test_mark_soft_is_idempotent_and_repairs_what_was_taken_away(story, scan):
     repaired = soft_mark(story)
     assert (repaired.action, repaired.reason) == (
         "written",
-        "soft lock repaired or brought up to date (3 pins)",
+        f"soft lock repaired or brought up to date: {HELD} may add packages but not change "
+        "the 3 conda packages",
     )
     assert scan(story).marker.bypassed_by == ()
     remove_soft_lock(story)
@@ -338,6 +407,10 @@ def test_status_json_and_refresh_after_a_conda_transaction(numpy_channel, story,
         "stale_pins": [],
         "unpinned": [],
         "overrides": [],
+        "held": [
+            {"installer": "pip", "when": "always", "through": "pip.conf"},
+            {"installer": "uv", "when": "activated", "through": "UV_CONSTRAINT"},
+        ],
     }
 
     kit.install(prefix, ["numpy=1.26.5", "tqdm"], dialect="conda")

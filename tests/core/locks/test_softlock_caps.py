@@ -176,7 +176,9 @@ def test_status_reports_a_cap_added_after_the_lock_and_mark_keeps_it(
     again = mark(kit, prefix, global_dir)
     assert (again.action, again.reason) == (
         "written",
-        "soft lock repaired or brought up to date (2 pins)",
+        "soft lock repaired or brought up to date: pip (always: the env's pip.conf) and uv "
+        "(only in the activated env: UV_CONSTRAINT) may add packages but not change the 2 "
+        "conda packages",
     )
     assert status(kit, prefix, global_dir).overrides == ()
     assert read_env_vars(prefix)["PIP_CONSTRAINT"] == f"{caps} {constraint_ref(prefix)}"

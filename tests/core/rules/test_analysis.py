@@ -257,6 +257,27 @@ def test_same_version_reinstall_is_caught_by_hashes(numpy_env, kit, scan):
     assert diagnosis.analysis.findings[0].paths.overwritten >= 1
 
 
+def test_a_byte_identical_reinstall_is_a_warning_that_pip_now_claims_the_package(
+    numpy_env, kit, scan
+):
+    """pip --force-reinstall of the very wheel conda's package was made of changes no file."""
+    kit.wheel("numpy", "1.26.4", NUMPY_1)
+    kit.pip(numpy_env, "install", "--force-reinstall", "--no-deps", "numpy==1.26.4")
+    diagnosis = scan(numpy_env)
+    assert kinds(diagnosis) == [("shadowed", "numpy")]
+    (finding,) = diagnosis.analysis.findings
+    assert finding.level is Severity.WARNING
+    assert diagnosis.verdict == "at-risk"
+    assert finding.paths.to_dict() == {"overwritten": 0, "deleted": 0, "identical": 4}
+    assert finding.details == {"same_bytes": True}
+    assert finding.message == (
+        "numpy 1.26.4 (pip) was reinstalled over conda's numpy 1.26.4 with the same bytes "
+        "(4 files, none changed): what imports is conda's, but its metadata is now pip's, so "
+        "pip and uv would uninstall or upgrade conda's files as their own"
+    )
+    assert finding.fix == f"conda pipguard fix -p {numpy_env}"  # run in tests/guard/test_states.py
+
+
 def test_json_contract(numpy_env, kit, scan):
     kit.pip(numpy_env, "install", "--force-reinstall", "--no-deps", "numpy==2.1.0")
     data = json.loads(json.dumps(scan(numpy_env).to_dict()))

@@ -86,7 +86,7 @@ def test_python_minor_change_strands_pip_packages(touched):
         for i in impact(touched, [], [PlannedPackage("python", f"{NEXT_PY}.1", "0")])
         if i.kind == "strand"
     ]
-    assert f"Python {PY} -> {NEXT_PY}: 1 non-conda distributions stay behind" in strand.message
+    assert f"Python {PY} -> {NEXT_PY}: 1 non-conda distribution stays behind" in strand.message
     assert "numpy==2.1.0" in strand.fix
     assert impact(touched, [], [PlannedPackage("python", f"{PY}.99", "0")]) == []
 
