@@ -26,7 +26,7 @@ import os
 
 from ..disk.distributions import RecordEntry
 from ..disk.records import CondaRecord, RecordFile
-from .ownership import sha256_file
+from .ownership import holds, sha256_file
 
 
 class Content(enum.Enum):
@@ -91,6 +91,10 @@ class Ledger:
             self.hashed += 1
             value = self._digests[path] = sha256_file(f"{self.prefix}/{path}")
             return value
+
+    def holds(self, path: str, file: RecordFile, since: int) -> bool:
+        """Whether *path* still holds what conda linked there (:func:`.ownership.holds`)."""
+        return holds(f"{self.prefix}/{path}", file, since, lambda: self.digest(path))
 
     def record_time(self, record: CondaRecord) -> int:
         """When conda wrote *record* (ns): after it linked the record's files."""

@@ -155,7 +155,7 @@ def layer_of(env: Environment, owners: Ownership, ledger: Ledger, dist: Distribu
 
 def build_overlay(env: Environment, owners: Ownership, ledger: Ledger) -> Overlay:
     """Read every non-conda distribution of *env* against conda's records and the disk."""
-    conda, foreign = classify(env, owners, ledger.record_time)
+    conda, foreign = classify(env, owners, ledger.record_time, ledger.holds)
     names = {record.name for record in env.records}
     gone = [dist for name, dist in env.history.current().items() if name not in names]
     # the paths the layers (and the rules and repairs after them) ask about, indexed in one pass

@@ -176,12 +176,19 @@ class Ownership:
         return cls(PathIndex(records), dist_dir_owner, dict(provides), dict(dist_dir_files))
 
 
-def _holds(path: str, file: RecordFile, since: int) -> bool:
+#: Whether a prefix-relative path still holds what conda linked there (see :func:`holds`).
+Holds = Callable[[str, RecordFile, int], bool]
+
+
+def holds(
+    path: str, file: RecordFile, since: int, digest: Callable[[], str | None] | None = None
+) -> bool:
     """Whether the file at *path* still holds what conda linked (*file*'s hash).
 
     A file of the same size that was neither written nor relinked after conda wrote the record
     (*since*, in ns; 0 when unknown) is conda's without reading it: pip and uv write new files
-    (a new inode, a new ctime), and an edit in place moves the mtime. Otherwise it is hashed.
+    (a new inode, a new ctime), and an edit in place moves the mtime. Otherwise it is hashed
+    (by *digest* when the caller keeps the hashes it made).
     """
     if since and file.size is not None:
         try:
@@ -192,7 +199,7 @@ def _holds(path: str, file: RecordFile, since: int) -> bool:
             return False
         if max(found.st_mtime_ns, found.st_ctime_ns) < since:
             return True
-    return sha256_file(path) == file.sha256
+    return (digest() if digest is not None else sha256_file(path)) == file.sha256
 
 
 def is_intact(
@@ -201,20 +208,25 @@ def is_intact(
     owner: CondaRecord,
     since: int = 0,
     inside: Iterable[RecordFile] | None = None,
+    check: Holds | None = None,
 ) -> bool:
     """Whether the metadata conda linked for *dist* is still conda's.
 
-    Compares INSTALLER/RECORD/METADATA with the record (see :func:`_holds`; *since* is when
+    Compares INSTALLER/RECORD/METADATA with the record (see :func:`holds`; *since* is when
     conda wrote *owner*'s record, in ns); for a record without hashes, a RECORD that lists
     files the record does not own means another installer wrote it. *inside* are the files
-    *owner* linked in *dist*'s metadata directory, when the caller has them indexed.
+    *owner* linked in *dist*'s metadata directory, when the caller has them indexed; *check*
+    answers for one prefix-relative path (the ledger's :meth:`~.ledger.Ledger.holds`; default:
+    the disk).
     """
     if inside is None:
         inside = [f for f in owner.files if dist_dir_of(f.path) == dist.path]
     hashed = [f for f in inside if f.sha256 and f.path.rsplit("/", 1)[-1] in _SIGNATURE_FILES]
     if hashed:
-        root = str(prefix)
-        return all(_holds(f"{root}/{f.path}", f, since) for f in hashed)
+        if check is None:
+            root = str(prefix)
+            return all(holds(f"{root}/{f.path}", f, since) for f in hashed)
+        return all(check(f.path, f, since) for f in hashed)
     if dist.files is None:
         return True
     owned = {f.path for f in owner.files}
@@ -222,7 +234,10 @@ def is_intact(
 
 
 def classify(
-    env: Environment, owners: Ownership, record_time: Callable[[CondaRecord], int] | None = None
+    env: Environment,
+    owners: Ownership,
+    record_time: Callable[[CondaRecord], int] | None = None,
+    check: Holds | None = None,
 ) -> tuple[list[Distribution], list[Distribution]]:
     """Split the env's distributions into conda's (owned and intact) and the others.
 
@@ -231,6 +246,7 @@ def classify(
         owners: Its records' files.
         record_time: When conda wrote a record (ns), which spares hashing metadata files
             untouched since (see :func:`is_intact`); without it every one is hashed.
+        check: Whether a path still holds what conda linked (default: the disk).
     """
     conda: list[Distribution] = []
     foreign: list[Distribution] = []
@@ -238,7 +254,7 @@ def classify(
         owner = owners.dist_dir_owner.get(dist.path)
         since = record_time(owner) if owner is not None and record_time is not None else 0
         inside = owners.dist_dir_files.get(dist.path, ())
-        if owner is not None and is_intact(env.prefix, dist, owner, since, inside):
+        if owner is not None and is_intact(env.prefix, dist, owner, since, inside, check):
             conda.append(dist)
         else:
             foreign.append(dist)

@@ -91,15 +91,20 @@ class Analysis:
         return verdict(self.findings, len(self.non_conda))
 
 
-def analyze(env: Environment, matcher: Matcher | None = None) -> Analysis:
+def analyze(
+    env: Environment, matcher: Matcher | None = None, ledger: Ledger | None = None
+) -> Analysis:
     """Find everything non-conda installers did to *env*.
 
     Args:
         env: The environment read from disk.
         matcher: Decides whether a version satisfies a conda ``depends`` entry; conda's own
             ``MatchSpec`` when the caller has conda, the documented subset otherwise.
+        ledger: What is on disk (default: the disk at ``env.prefix``); a planned install
+            passes one that answers for the files it would write (:mod:`..pipcheck.planned`).
     """
-    overlay = build_overlay(env, Ownership.of(env.records), Ledger(env.prefix))
+    ledger = ledger if ledger is not None else Ledger(env.prefix)
+    overlay = build_overlay(env, Ownership.of(env.records), ledger)
     fixes = FixCommands(env)
     findings: list[Finding] = []
     for rule in _RULES:
