@@ -173,7 +173,8 @@ def resolve(
         if not refusal.ok:
             raise _refused(refusal)
     report = scratch / "report.json"
-    done = pip.run("install", "--dry-run", "--quiet", "--report", str(report), *arguments.resolve)
+    # not --quiet: when pip refuses, its explanation ("The conflict is caused by...") is kept
+    done = pip.run("install", "--dry-run", "--report", str(report), *arguments.resolve)
     if not done.ok:
         raise _refused(done)
     return read_report(report, scratch)
