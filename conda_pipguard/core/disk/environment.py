@@ -189,6 +189,14 @@ def load_environment(
         return _load(Path(os.path.abspath(prefix)), name, include_user_site, environ, metadata)
 
 
+def python_layout(root: Path) -> PythonLayout | None:
+    """The env's Python, from its ``python`` record alone (from its directories without one)."""
+    python = layout_from_records(read_named_records(root, ("python", "python_abi")), root)
+    if python is None and _has_interpreter(root):
+        python = layout_from_disk(root)
+    return python
+
+
 def _load(
     root: Path,
     name: str | None,
@@ -198,9 +206,7 @@ def _load(
 ) -> Environment:
     # The python record alone first: its layout maps the noarch paths of the others, which are
     # then read one at a time (all the decoded JSON at once would be the peak of the process).
-    python = layout_from_records(read_named_records(root, ("python", "python_abi")), root)
-    if python is None and _has_interpreter(root):
-        python = layout_from_disk(root)
+    python = python_layout(root)
     mapper = PathMapper(
         python.site_packages if python else None, python.scripts if python else "bin"
     )

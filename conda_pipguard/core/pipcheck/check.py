@@ -11,13 +11,20 @@ these wheels, when the caller decides to.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..disk.environment import Environment, collector_paused, load_environment
+from ..disk.environment import (
+    Environment,
+    collector_paused,
+    load_environment,
+    python_layout,
+    read_env_vars,
+)
+from ..disk.records import conda_meta_dir
 from ..locks.marker import LockStatus, read_status
 from ..model.ledger import Ledger
 from ..rules.analysis import Analysis, analyze
@@ -86,24 +93,6 @@ class CheckedInstall:
         return None
 
 
-def _resolve_alongside(
-    pip: Pip,
-    arguments: PipArguments,
-    scratch: Path,
-    foreign: bool,
-    analyse: Callable[[], Analysis],
-) -> tuple[tuple[Planned, ...], Analysis]:
-    """Let pip resolve in its process while a thread of this one analyses the env.
-
-    The two overlap (pip's start-up and resolution are most of a check); an interrupted or
-    failed resolution still waits for the analysis, which ends by itself.
-    """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        analysis = pool.submit(analyse)
-        planned = resolve(pip, arguments, scratch, foreign_marker=foreign)
-        return planned, analysis.result()
-
-
 @contextmanager
 def checked_install(
     prefix: str | os.PathLike[str],
@@ -116,6 +105,10 @@ def checked_install(
     cwd: str | None = None,
 ) -> Iterator[CheckedInstall]:
     """Check ``pip install ARGUMENTS`` in the env at *prefix*; the wheels live in the context.
+
+    pip starts first, from what a cheap look finds (the env's Python, its pip, its config
+    vars), and resolves in its process while a thread of this one reads and analyses the env:
+    the two overlap, and pip's start-up and resolution are most of a check.
 
     Args:
         prefix: The env.
@@ -131,27 +124,33 @@ def checked_install(
         CannotCheck: pip refused, or a file cannot be fetched or read; nothing was written.
     """
     environ = dict(os.environ if environ is None else environ)
-    env = load_environment(prefix, name, environ=environ)
-    if env.python is None:
-        raise CannotCheck(f"{env.prefix} has no Python: there is nothing pip could install into")
-    marker = read_status(
-        env.prefix, env.python, records=env.records, environ=environ, env_vars=env.env_vars
-    )
-    ledger = Ledger(env.prefix)
+    root = Path(os.path.abspath(prefix))
+    conda_meta_dir(root)  # NotACondaEnvironment, as status says it
+    layout = python_layout(root)
+    if layout is None:
+        raise CannotCheck(f"{root} has no Python: there is nothing pip could install into")
+    env_vars = read_env_vars(root)
+    marker = read_status(root, layout, environ=environ, env_vars=env_vars)
+    ledger = Ledger(root)
+
+    def read_and_analyse() -> tuple[Environment, Analysis]:
+        env = load_environment(root, name, environ=environ)
+        with collector_paused():
+            return env, analyze(env, matcher, ledger)
+
     with scratch_dir() as scratch:
-        pip = find_pip(env, scratch, environ=environ, timeout=timeout, cwd=cwd)
-
-        def analyse() -> Analysis:
-            with collector_paused():
-                return analyze(env, matcher, ledger)
-
-        planned, before = _resolve_alongside(
-            pip, arguments, scratch, marker.state == "foreign", analyse
+        pip = find_pip(
+            root, layout, scratch, env_vars=env_vars, environ=environ, timeout=timeout, cwd=cwd
         )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(read_and_analyse)
+            planned = resolve(pip, arguments, scratch, foreign_marker=marker.state == "foreign")
+            env, before = reading.result()
         wheels: tuple[WheelFile, ...] = ()
         after = None
         impact = PipImpact()
         if planned:
+            assert env.python is not None
             files = fetch(pip, planned, arguments, scratch)
             wheels = tuple(
                 read_wheel(files[item.key], env.python, root=str(scratch)) for item in planned

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..disk.environment import Environment
+from ..disk.python import PythonLayout
 from ..errors import PipguardError
 from ..locks.pipconfig import PipConfig, PipConfigFiles, is_true
 from .child import ChildResult, run_child
@@ -60,12 +60,24 @@ def pip_launcher(python: str) -> list[str]:
     return [python, "-m", "pip"]
 
 
-def interpreter(env: Environment) -> Path | None:
+def interpreter(prefix: Path) -> Path | None:
     """The env's Python, or None."""
-    for candidate in (env.prefix / "bin" / "python", env.prefix / "python.exe"):
+    for candidate in (prefix / "bin" / "python", prefix / "python.exe"):
         if candidate.exists():
             return candidate
     return None
+
+
+def has_pip(prefix: Path, layout: PythonLayout) -> bool:
+    """Whether pip is installed in the env's site-packages (one directory listing)."""
+    try:
+        with os.scandir(prefix / layout.site_packages) as listing:
+            return any(
+                entry.name.startswith("pip-") and entry.name.endswith(".dist-info")
+                for entry in listing
+            )
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -105,14 +117,16 @@ class Pip:
         )
 
 
-def pip_environ(env: Environment, scratch: Path, environ: Mapping[str, str]) -> dict[str, str]:
+def pip_environ(
+    env_vars: Mapping[str, str], scratch: Path, environ: Mapping[str, str]
+) -> dict[str, str]:
     """The user's variables, the env's ``conda env config vars`` over them, and our scratch.
 
     ``PIP_PYTHON`` is dropped (the env's interpreter is the one), no prompt may wait for input,
     and pip's cache and temporary files go to *scratch*.
     """
     merged = {key: value for key, value in environ.items() if key != "PIP_PYTHON"}
-    merged.update(env.env_vars)
+    merged.update(env_vars)
     for name in ("cache", "tmp"):
         (scratch / name).mkdir(exist_ok=True)
     merged.update(
@@ -146,31 +160,43 @@ def refuse_elsewhere(prefix: Path, environ: Mapping[str, str]) -> None:
 
 
 def find_pip(
-    env: Environment,
+    prefix: Path,
+    layout: PythonLayout,
     scratch: Path,
     *,
-    environ: Mapping[str, str] | None = None,
+    env_vars: Mapping[str, str],
+    environ: Mapping[str, str],
     timeout: float = DEFAULT_TIMEOUT,
     cwd: str | None = None,
 ) -> Pip:
-    """The pip that checks and installs into *env*.
+    """The pip that checks and installs into the env at *prefix* (read cheaply: no analysis).
+
+    Args:
+        prefix: The env.
+        layout: Its Python.
+        scratch: The check's directory.
+        env_vars: The env's ``conda env config vars``.
+        environ: The user's variables.
+        timeout: Seconds each pip run may take.
+        cwd: Where pip runs (default: here).
 
     Raises:
-        CannotCheck: The env has no Python, or there is no pip to run.
+        CannotCheck: The env has no interpreter, there is no pip to run, or pip's
+            configuration sends installs elsewhere.
     """
-    python = interpreter(env)
+    python = interpreter(prefix)
     if python is None:
-        raise CannotCheck(f"{env.prefix} has no Python: there is nothing pip could install into")
-    variables = pip_environ(env, scratch, os.environ if environ is None else environ)
-    refuse_elsewhere(env.prefix, variables)
+        raise CannotCheck(f"{prefix} has no Python: there is nothing pip could install into")
+    variables = pip_environ(env_vars, scratch, environ)
+    refuse_elsewhere(prefix, variables)
     where = os.getcwd() if cwd is None else cwd
-    if any(dist.key == "pip" for dist in env.distributions):
+    if has_pip(prefix, layout):
         command = tuple(pip_launcher(str(python)))
         return Pip(command, str(python), True, variables, where, timeout)
     if importlib.util.find_spec("pip") is None:
         raise CannotCheck(
-            f"{env.prefix} has no pip, and there is none beside conda-pipguard: "
-            f"install pip with conda first (conda install {env.target_flag} pip)"
+            f"{prefix} has no pip, and there is none beside conda-pipguard: install pip with "
+            f"conda first (conda install -p {prefix} pip)"
         )
     command = (sys.executable, "-m", "pip", "--python", str(python))
     return Pip(command, str(python), False, variables, where, timeout)
