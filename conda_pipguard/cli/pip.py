@@ -109,6 +109,9 @@ def _install(checked: CheckedInstall, host: Host, flags: Flags) -> int:
             sys.stdout.write(output + "\n")
         if result.timed_out:
             sys.stdout.write("pip did not finish in time and was stopped.\n")
+        elif result.ok:
+            done = ", ".join(f"{wheel.name} {wheel.version}" for wheel in checked.wheels)
+            sys.stdout.write(f"Installed by pip, as checked: {done}\n")
         sys.stdout.write(
             f"Now {env.display_name}: {after.verdict} "
             f"(details: conda pipguard status {env.target_flag})\n"

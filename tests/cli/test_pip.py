@@ -94,7 +94,7 @@ def test_the_question_defaults_to_no_when_conda_is_harmed(
 def test_force_accepts_the_harm(numpy_channel, story, capsys):
     code, out, _ = pip(capsys, story, numpy_channel, *REPLACE, ours=("-y", "--force"))
     assert code == 0
-    assert "Successfully installed numpy-2.1.0" in out
+    assert "Installed by pip, as checked: numpy 2.1.0\n" in out
     assert out.rstrip().endswith(f"Now {story}: broken (details: conda pipguard status -p {story})")
 
 

@@ -47,16 +47,19 @@ def install_argv(checked: CheckedInstall, *, bypass_marker: bool) -> list[str]:
     scratch = checked.scratch
     requirements = scratch / "checked.txt"
     requirements.write_text(requirements_text(checked.wheels, str(scratch)), encoding="utf-8")
-    wheels = scratch / "wheels"
+    # --find-links is PIP_FIND_LINKS (install_checked), which replaces any configured one;
+    # with --isolated pip reads no variable, and it must be an option
+    isolated = "--isolated" in checked.arguments.install
+    links = ["--find-links", str(scratch / "wheels")] if isolated else []
     argv = [
         *checked.pip.command,
         "install",
+        "--quiet",  # the user's -v counts from there
         "--no-deps",
         "--no-index",
         "--only-binary=:all:",
         "--force-reinstall",
-        "--find-links",
-        str(wheels),
+        *links,
         "--requirement",
         str(requirements),
         *checked.arguments.install,
