@@ -214,12 +214,16 @@ def test_json_cannot_ask(numpy_channel, story, capsys):
     assert code == 1 and "--json cannot ask for confirmation" in err
 
 
-def test_the_soft_lock_keeps_applying(numpy_channel, story, capsys):
+def test_the_soft_lock_keeps_applying(numpy_channel, story, requests_wheels, capsys):
     assert main(["mark", "--soft", "-p", str(story)]) == 0
     capsys.readouterr()
     code, _, err = pip(capsys, story, numpy_channel, "numpy==2.1.0", ours=("-y",))
     assert code == 2
     assert "numpy==1.26.4" in err and "constraint" in err  # pip's own resolution said no
+    # and with its constraints in force, the hash-pinned install of what harms nothing goes on
+    code, out, _ = pip(capsys, story, numpy_channel, "requests", ours=("-y",))
+    assert code == 0, out
+    assert "Installed by pip, as checked: requests 2.32.3, tinydep 1.0\n" in out
 
 
 def test_an_env_without_pip_is_checked_by_the_pip_beside_us(

@@ -138,6 +138,17 @@ def test_a_wheel_of_another_name_overwriting_conda_files_is_named(numpy_channel,
     assert "opencv" in checked.impact.harmed
     assert checked.replaces(checked.planned[0]) is None  # another project: nothing uninstalled
 
+    # the planned distribution carries its whole file list: every rule over files sees it
+    (planned,) = [d for d in checked.after.non_conda if d.key == "opencv-python"]
+    site = next(prefix.glob("lib/python3*/site-packages")).relative_to(prefix).as_posix()
+    dist_info = f"{site}/opencv_python-4.10.0.84.dist-info"
+    assert {entry.path for entry in planned.files} == {
+        *(f"{site}/{rel}" for rel in OPENCV_PYTHON),
+        *(f"{dist_info}/{n}" for n in ("METADATA", "WHEEL", "RECORD", "INSTALLER", "REQUESTED")),
+    }
+    shared = next(e for e in planned.files if e.path.endswith("libavcodec.so.59"))
+    assert shared.size == len(OPENCV_PYTHON["opencv_python.libs/libavcodec.so.59"])
+
     kit.pip(prefix, "install", "opencv-python")
     judged_as_status_judges(checked, scan, prefix)
 
