@@ -133,17 +133,26 @@ def run_child(
         return ChildResult(command, 127, "", f"cannot run {command[0]}: {err.strerror or err}")
     assert process.stdout is not None and process.stderr is not None
     out, err = _Tail(process.stdout, limit), _Tail(process.stderr, limit)
-    timed_out = False
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    # a timer kills at the bound; waiting without a timeout blocks in waitpid instead of
+    # polling, so the end is seen the moment it comes
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
         _kill_group(process)
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    try:
         process.wait()
     except BaseException:
         _kill_group(process)
         process.wait()
         raise
+    finally:
+        timer.cancel()
+    timed_out = expired.is_set() and process.returncode != 0  # (not one that ended just then)
     stdout, stderr = out.text(), err.text()
     return ChildResult(
         command,
