@@ -184,6 +184,7 @@ def execute(args: argparse.Namespace, host: Host) -> int:
                     "pip_arguments": list(arguments.given),
                     "decision": "cannot-check",
                     "error": str(err),
+                    "pip_exit_code": err.returncode,
                     "pip_output": err.output,
                 }
             )

@@ -193,7 +193,7 @@ def test_json_holds_the_plan_and_the_decision(numpy_channel, story, requests_whe
 
     code, out, _ = pip(capsys, story, numpy_channel, "numpy==9.9", ours=("-y", "--json"))
     data = json.loads(out)
-    assert (code, data["decision"]) == (2, "cannot-check")
+    assert (code, data["decision"], data["pip_exit_code"]) == (2, "cannot-check", 1)
     assert "No matching distribution" in data["pip_output"]
 
 

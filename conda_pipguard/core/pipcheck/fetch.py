@@ -85,6 +85,7 @@ def _run(pip: Pip, what: str, *args: str) -> None:
         raise CannotCheck(
             f"pip failed {what} (exit code {done.returncode}); nothing was installed",
             done.output(),
+            done.returncode,
         )
 
 

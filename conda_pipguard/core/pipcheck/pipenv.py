@@ -46,13 +46,15 @@ class CannotCheck(PipguardError):
 
     Attributes:
         output: What pip printed, when pip was the one who refused.
+        returncode: pip's exit code then (None when pip did not refuse, or was stopped).
     """
 
     exit_code = 2
 
-    def __init__(self, message: str, output: str = "") -> None:
+    def __init__(self, message: str, output: str = "", returncode: int | None = None) -> None:
         super().__init__(message)
         self.output = output
+        self.returncode = returncode
 
 
 def pip_launcher(python: str) -> list[str]:

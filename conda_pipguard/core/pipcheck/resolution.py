@@ -187,5 +187,7 @@ def _refused(result: ChildResult) -> CannotCheck:
             result.output(),
         )
     return CannotCheck(
-        f"pip refused (exit code {result.returncode}); nothing was installed", result.output()
+        f"pip refused (exit code {result.returncode}); nothing was installed",
+        result.output(),
+        result.returncode,
     )
