@@ -12,6 +12,7 @@ import pytest
 
 from conda_pipguard.core.diagnosis import Diagnosis, diagnose
 from conda_pipguard.core.locks import pipconfig
+from conda_pipguard.core.pipcheck import pipenv
 from tests.support import templates
 from tests.support.envkit import (
     CACHE_ENV_VAR,
@@ -20,6 +21,7 @@ from tests.support.envkit import (
     EnvKit,
     cache_root,
     host_python,
+    pip_command,
 )
 
 #: ``major.minor`` of the Python in every test env (a copy of the interpreter running the tests).
@@ -75,7 +77,8 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     run as root, see :func:`_conda_user_files_in`) and ``XDG_CONFIG_DIRS`` to an empty stand-in
     for ``/etc/xdg`` (no ``/etc/xdg/pip/pip.conf``). pip always reads ``/etc/pip.conf`` as well:
     the kit runs pip through ``envkit.PIP_LAUNCHER``, which leaves it out, the core's reader of
-    pip's configuration does the same in this process, and the conda tests leave conda's system
+    pip's configuration does the same in this process, so does the pip that ``conda pipguard pip
+    install`` runs (``pipenv.pip_launcher``), and the conda tests leave conda's system
     ``.condarc`` paths out (``tests/guard/conftest.py``).
 
     Yields:
@@ -98,6 +101,8 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         # the kit's pip launcher reads it: not from /etc/pip.conf.
         patch.setattr(pipconfig, "global_config_dirs", _xdg_config_dirs_only)
         _conda_user_files_in(home, patch)
+        # And the pip that `conda pipguard pip install` runs reads it as the kit's pip does.
+        patch.setattr(pipenv, "pip_launcher", pip_command)
         yield home
 
 

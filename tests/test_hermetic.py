@@ -32,6 +32,7 @@ constraint = {constraints}
 SENSITIVE_TESTS = [
     "tests/core/locks/test_softlock.py::test_unmark_after_the_user_edited_takes_out_only_our_part",
     "tests/core/test_user_story.py::test_force_reinstall_from_pypi_breaks_the_env",
+    "tests/core/pipcheck/test_pip_check.py::test_a_replacement_is_named_before_pip_writes",
 ]
 CONDA_SENSITIVE_TESTS = ["tests/guard/test_subcommand.py::test_user_story_through_conda"]
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from ..core.disk.environment import guess_name, running_prefix
 from ..core.disk.locate import known_prefixes, prefix_of_name
+from ..core.errors import PipguardError
 from ..core.rules.versionspec import Matcher
 from .common import Target
 
@@ -86,11 +87,14 @@ class Host(Protocol):
     def print_json(self, data: Any) -> None:
         """Write *data* as JSON to stdout."""
 
-    def confirm(self, question: str) -> bool:
-        """Ask *question*; False (or the host's own exit) on no."""
+    def confirm(self, question: str, default: bool = False) -> bool:
+        """Ask *question* (an empty answer is *default*); False (or the host's exit) on no."""
 
     def dry_run_done(self) -> int:
         """End a ``--dry-run`` that showed what it would do: an exit code, or the host's exit."""
+
+    def guard_mode(self) -> str:
+        """``pipguard_mode``: ``warn``, ``block`` or ``off``."""
 
 
 def no_matcher() -> Matcher | None:
@@ -103,13 +107,13 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def confirm_on_terminal(question: str) -> bool:
-    """Ask on the terminal; anything but yes (or no input at all) is no."""
+def confirm_on_terminal(question: str, default: bool = False) -> bool:
+    """Ask on the terminal; an empty answer is *default*, no input at all is no."""
     try:
-        answer = input(f"{question}? [y/N] ")
+        answer = input(f"{question}? {'[Y/n]' if default else '[y/N]'} ").strip().lower()
     except EOFError:
         return False
-    return answer.strip().lower() in ("y", "yes")
+    return default if not answer else answer in ("y", "yes")
 
 
 class StandaloneHost:
@@ -182,14 +186,29 @@ class StandaloneHost:
         """Indented JSON and a newline."""
         print_json(data)
 
-    def confirm(self, question: str) -> bool:
+    def confirm(self, question: str, default: bool = False) -> bool:
         """Ask on the terminal."""
-        return confirm_on_terminal(question)
+        return confirm_on_terminal(question, default)
 
     def dry_run_done(self) -> int:
         """A dry run ends as a success."""
         return 0
 
+    def guard_mode(self) -> str:
+        """``CONDA_PLUGINS_PIPGUARD_MODE`` (what conda reads too; no ``.condarc`` here).
+
+        Raises:
+            PipguardError: The value is not a mode (a typo must not turn the guard off).
+        """
+        value = os.environ.get(MODE_VARIABLE, "warn").strip().lower() or "warn"
+        if value not in MODES:
+            raise PipguardError(f"{MODE_VARIABLE} is {value!r}; use one of: {', '.join(MODES)}")
+        return value
+
+
+#: The modes of ``pipguard_mode``, and the variable that sets it outside conda.
+MODES = ("warn", "block", "off")
+MODE_VARIABLE = "CONDA_PLUGINS_PIPGUARD_MODE"
 
 #: Help of ``--offline``, the same for both hosts.
 OFFLINE_HELP = "Let conda use only its package cache and local channels."

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..core.errors import PipguardError
 from ..core.printable import printable
-from . import export, fix, history, mark, status, unmark
+from . import export, fix, history, mark, pip, status, unmark
 from .host import Host, StandaloneHost
 
 
@@ -45,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("fix", fix.SUMMARY, fix.configure_parser, fix.execute),
     Command("export", export.SUMMARY, export.configure_parser, export.execute),
     Command("history", history.SUMMARY, history.configure_parser, history.execute),
+    Command("pip", pip.SUMMARY, pip.configure_parser, pip.execute),
 )
 
 

@@ -106,11 +106,21 @@ class CondaHost:
         stdout_json(data)
         sys.stdout.write("\n")
 
-    def confirm(self, question: str) -> bool:
-        """Ask with ``confirm_yn``, default no: raises ``CondaSystemExit`` on no."""
+    def confirm(self, question: str, default: bool = False) -> bool:
+        """Ask with ``confirm_yn`` (default no unless *default*): ``CondaSystemExit`` on no."""
         from conda.reporters import confirm_yn
 
-        return confirm_yn(question, default="no", dry_run=False)
+        return confirm_yn(question, default="yes" if default else "no", dry_run=False)
+
+    def guard_mode(self) -> str:
+        """``pipguard_mode`` from conda's settings.
+
+        Raises:
+            PipguardSettingError: The value is none of the modes.
+        """
+        from .settings import mode
+
+        return mode()
 
     def dry_run_done(self) -> int:
         """A dry run ends as conda's commands end it.

@@ -18,7 +18,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -92,6 +92,30 @@ def read_fd(fd: int, limit: int, name: str) -> bytes:
     if left <= 0:  # grew while being read
         raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
     return b"".join(chunks)
+
+
+def open_regular(path: str | os.PathLike[str], *, limit: int, root: str | None = None) -> BinaryIO:
+    """Open a regular file of at most *limit* bytes for reading, without blocking.
+
+    For files read in parts (a wheel is a zip archive: its directory first, then members);
+    the checks are :func:`read_bytes`'s.
+
+    Raises:
+        UnreadableFile: Not a regular file, larger than *limit*, or outside *root*.
+        OSError: The file cannot be opened.
+    """
+    name = os.fspath(path)
+    fd = _open(name, root)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(errno.EINVAL, "not a regular file", name)
+        if info.st_size > limit:
+            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def _open(name: str, root: str | None) -> int:

@@ -53,8 +53,9 @@ Error=conda-pipguard locked this conda environment against pip: pip would
  replace packages that conda installed, and conda would not know.
 
  Install with conda:  conda install {target} <package>
- Only on PyPI?  After all conda installs, add it without its dependencies:
- python -m pip install --no-deps --break-system-packages <package>
+ Only on PyPI?  Let conda-pipguard check it first; it installs only
+ what harms none of conda's packages:
+ conda pipguard pip {target} install <package>
 
  See what pip already changed:  conda pipguard status {target}
  Lift this lock:  conda pipguard unmark {target}

@@ -29,6 +29,7 @@ import os
 from ..disk.containment import Within
 from ..disk.distributions import RecordEntry
 from ..disk.records import CondaRecord, RecordFile
+from .ownership import holds
 
 
 class Content(enum.Enum):
@@ -97,6 +98,10 @@ class Ledger:
             self.hashed += 1
             value = self._digests[path] = self.within.sha256(path)
             return value
+
+    def holds(self, path: str, file: RecordFile, since: int) -> bool:
+        """Whether *path* still holds what conda linked there (:func:`.ownership.holds`)."""
+        return holds(self.within, path, file, since, lambda: self.digest(path))
 
     def record_time(self, record: CondaRecord) -> int:
         """When conda wrote *record* (ns): after it linked the record's files."""

@@ -243,7 +243,7 @@ def build_overlay(
     *pypi_names* gives conda-pypi's name table when a rule asks (default: the one on
     ``sys.path``).
     """
-    conda, foreign = classify(env, owners, ledger.record_time, ledger.within)
+    conda, foreign = classify(env, owners, ledger.record_time, ledger.holds)
     names = {record.name for record in env.records}
     gone = [dist for name, dist in env.history.current().items() if name not in names]
     # the paths the layers (and the rules and repairs after them) ask about, indexed in one pass

@@ -144,13 +144,24 @@ class Ownership:
         return cls(PathIndex(records), dist_dir_owner, dict(provides), dict(dist_dir_files))
 
 
-def _holds(within: Within, path: str, file: RecordFile, since: int) -> bool:
+#: Whether a prefix-relative path still holds what conda linked there (see :func:`holds`).
+Holds = Callable[[str, RecordFile, int], bool]
+
+
+def holds(
+    within: Within,
+    path: str,
+    file: RecordFile,
+    since: int,
+    digest: Callable[[], str | None] | None = None,
+) -> bool:
     """Whether the file at prefix-relative *path* still holds what conda linked (*file*'s hash).
 
     A file of the same size that was neither written nor relinked after conda wrote the record
     (*since*, in ns; 0 when unknown) is conda's without reading it: pip and uv write new files
-    (a new inode, a new ctime), and an edit in place moves the mtime. Otherwise it is hashed.
-    Reached through a link that leads out of the prefix, it is not conda's, and not read.
+    (a new inode, a new ctime), and an edit in place moves the mtime. Otherwise it is hashed
+    (by *digest* when the caller keeps the hashes it made). Reached through a link that leads
+    out of the prefix, it is not conda's, and not read.
     """
     if since and file.size is not None:
         found = within.lstat(path)
@@ -158,7 +169,7 @@ def _holds(within: Within, path: str, file: RecordFile, since: int) -> bool:
             return False
         if max(found.st_mtime_ns, found.st_ctime_ns) < since:
             return True
-    return within.sha256(path) == file.sha256
+    return (digest() if digest is not None else within.sha256(path)) == file.sha256
 
 
 def is_intact(
@@ -167,22 +178,26 @@ def is_intact(
     owner: CondaRecord,
     since: int = 0,
     inside: Iterable[RecordFile] | None = None,
-    within: Within | None = None,
+    check: Holds | None = None,
 ) -> bool:
     """Whether the metadata conda linked for *dist* is still conda's.
 
-    Compares INSTALLER/RECORD/METADATA with the record (see :func:`_holds`; *since* is when
+    Compares INSTALLER/RECORD/METADATA with the record (see :func:`holds`; *since* is when
     conda wrote *owner*'s record, in ns); for a record without hashes, a RECORD that lists
     files the record does not own means another installer wrote it. *inside* are the files
-    *owner* linked in *dist*'s metadata directory, when the caller has them indexed; *within*
-    is the prefix's containment check, when the caller holds one.
+    *owner* linked in *dist*'s metadata directory, when the caller has them indexed; *check*
+    answers for one prefix-relative path (the ledger's :meth:`~.ledger.Ledger.holds`, which a
+    planned install answers from its wheels; default: the disk, through the prefix's
+    containment check).
     """
     if inside is None:
         inside = [f for f in owner.files if dist_dir_of(f.path) == dist.path]
     hashed = [f for f in inside if f.sha256 and f.path.rsplit("/", 1)[-1] in _SIGNATURE_FILES]
     if hashed:
-        within = within or Within(prefix)
-        return all(_holds(within, f.path, f, since) for f in hashed)
+        if check is None:
+            within = Within(prefix)
+            return all(holds(within, f.path, f, since) for f in hashed)
+        return all(check(f.path, f, since) for f in hashed)
     if dist.files is None:
         return True
     owned = {f.path for f in owner.files}
@@ -193,7 +208,7 @@ def classify(
     env: Environment,
     owners: Ownership,
     record_time: Callable[[CondaRecord], int] | None = None,
-    within: Within | None = None,
+    check: Holds | None = None,
 ) -> tuple[list[Distribution], list[Distribution]]:
     """Split the env's distributions into conda's (owned and intact) and the others.
 
@@ -202,16 +217,21 @@ def classify(
         owners: Its records' files.
         record_time: When conda wrote a record (ns), which spares hashing metadata files
             untouched since (see :func:`is_intact`); without it every one is hashed.
-        within: The prefix's containment check (the ledger's), when the caller holds one.
+        check: Whether a path still holds what conda linked (the ledger's; default: the disk).
     """
-    within = within or Within(env.prefix)
+    if check is None:
+        within = Within(env.prefix)
+
+        def check(path: str, file: RecordFile, since: int) -> bool:
+            return holds(within, path, file, since)
+
     conda: list[Distribution] = []
     foreign: list[Distribution] = []
     for dist in env.distributions:
         owner = owners.dist_dir_owner.get(dist.path)
         since = record_time(owner) if owner is not None and record_time is not None else 0
         inside = owners.dist_dir_files.get(dist.path, ())
-        if owner is not None and is_intact(env.prefix, dist, owner, since, inside, within):
+        if owner is not None and is_intact(env.prefix, dist, owner, since, inside, check):
             conda.append(dist)
         else:
             foreign.append(dist)

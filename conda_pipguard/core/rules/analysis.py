@@ -73,6 +73,7 @@ def analyze(
     env: Environment,
     matcher: Matcher | None = None,
     names: Callable[[], NameTable | None] = name_table,
+    ledger: Ledger | None = None,
 ) -> Analysis:
     """Find everything non-conda installers did to *env*.
 
@@ -81,6 +82,8 @@ def analyze(
         matcher: Decides whether a version satisfies a conda ``depends`` entry; conda's own
             ``MatchSpec`` when the caller has conda, the documented subset otherwise.
         names: conda-pypi's PyPI<->conda name table, read only if a message needs it.
+        ledger: What is on disk (default: the disk at ``env.prefix``); a planned install
+            passes one that answers for the files it would write (:mod:`..pipcheck.planned`).
     """
     # The hooks import this module for the helpers above, and their look runs none of these
     # rules: imported here, they cost the hooks nothing.
@@ -88,7 +91,8 @@ def analyze(
     from .leftovers import leftovers
     from .twins import import_shadowed, library_twin
 
-    overlay = build_overlay(env, Ownership.of(env.records), Ledger(env.prefix), names)
+    ledger = ledger if ledger is not None else Ledger(env.prefix)
+    overlay = build_overlay(env, Ownership.of(env.records), ledger, names)
     fixes = FixCommands(env)
     findings: list[Finding] = []
     for rule in (*_RULES, leftovers, import_shadowed, library_twin):

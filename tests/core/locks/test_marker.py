@@ -116,7 +116,7 @@ def test_pip_refuses_a_marked_env_with_our_text_and_installs_after_unmark(kit, e
     assert "externally-managed-environment" in out
     assert "conda-pipguard locked this conda environment against pip" in out
     assert "Install with conda:  conda install -n env <package>" in out
-    assert "python -m pip install --no-deps --break-system-packages <package>" in out
+    assert "conda pipguard pip -n env install <package>" in out
     assert "See what pip already changed:  conda pipguard status -n env" in out
     assert "Lift this lock:  conda pipguard unmark -n env" in out
     assert "#" not in out.split("╰─>")[1].split("note:")[0]  # no comment line leaked in
