@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from ..core.disk.environment import guess_name, running_prefix
 from ..core.disk.locate import known_prefixes, prefix_of_name
-from ..core.errors import PipguardError
+from ..core.errors import InvalidSetting
 from ..core.rules.versionspec import Matcher
 from .common import Target
 
@@ -197,12 +197,14 @@ class StandaloneHost:
     def guard_mode(self) -> str:
         """``CONDA_PLUGINS_PIPGUARD_MODE`` (what conda reads too; no ``.condarc`` here).
 
+        Taken exactly as written, as conda takes its settings.
+
         Raises:
-            PipguardError: The value is not a mode (a typo must not turn the guard off).
+            InvalidSetting: The value is not a mode (a typo must not turn the guard off).
         """
-        value = os.environ.get(MODE_VARIABLE, "warn").strip().lower() or "warn"
+        value = os.environ.get(MODE_VARIABLE) or "warn"
         if value not in MODES:
-            raise PipguardError(f"{MODE_VARIABLE} is {value!r}; use one of: {', '.join(MODES)}")
+            raise InvalidSetting(MODE_VARIABLE, value, MODES)
         return value
 
 

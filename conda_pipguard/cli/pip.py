@@ -19,7 +19,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import PipguardError
+from ..core.errors import InstallRefused, UsageError
 from ..core.printable import printable
 from .host import Flags, Host
 
@@ -36,6 +36,7 @@ def configure_parser(parser: argparse.ArgumentParser, host: Host) -> None:
     """Declare the options of ``pip``: ours, then ``install`` and pip's own arguments."""
     host.add_target_options(parser)
     host.add_output_options(parser, dry_run=True, yes=True)
+    host.add_frozen_option(parser)
     parser.add_argument(
         "--force",
         action="store_true",
@@ -144,7 +145,7 @@ def _decide(checked: CheckedInstall, args: argparse.Namespace, host: Host, dry_r
         if flags.json:
             _report(host, checked, "refused", reason=refusal)
             return 1
-        raise PipguardError(refusal)
+        raise InstallRefused(refusal)
     if not flags.yes and not host.confirm("Proceed", default=not harmful or args.force):
         sys.stdout.write("Nothing was installed.\n")
         return 0
@@ -157,11 +158,13 @@ def execute(args: argparse.Namespace, host: Host) -> int:
     Raises:
         PipArgumentError: pip's arguments take pip out of the env, or name nothing.
         CannotCheck: The install cannot be checked (pip's output is printed first).
-        PipguardError: The install is refused.
+        InstallRefused: The install would harm conda's packages and was not let through.
+        EnvironmentFrozen: The env is frozen and ``--override-frozen`` was not given.
     """
-    from ..core.pipcheck.arguments import PipArgumentError, read_arguments
+    from ..core.disk.frozen import refuse_if_frozen
+    from ..core.errors import CannotCheck, PipArgumentError
+    from ..core.pipcheck.arguments import read_arguments
     from ..core.pipcheck.check import checked_install
-    from ..core.pipcheck.pipenv import CannotCheck
 
     flags = host.flags(args)
     arguments = read_arguments(args.pip_args)
@@ -169,8 +172,10 @@ def execute(args: argparse.Namespace, host: Host) -> int:
         raise PipArgumentError("name what to install: conda pipguard pip install <package>")
     dry_run = flags.dry_run or arguments.dry_run
     if flags.json and not dry_run and not flags.yes:
-        raise PipguardError("--json cannot ask for confirmation: add -y, or --dry-run")
+        raise UsageError("--json cannot ask for confirmation", "add -y, or --dry-run")
     (target,) = host.targets(args)[:1]
+    if not dry_run:  # a check alone changes nothing, frozen or not
+        refuse_if_frozen(target.prefix, override=flags.override_frozen, verb="pip install into")
     try:
         with checked_install(
             target.prefix,

@@ -103,6 +103,61 @@ class CannotWrite(PipguardError):
         super().__init__(f"cannot write {self.path}: {_reason(err)}")
 
 
+class InvalidSetting(PipguardError):
+    """A setting has a value conda-pipguard cannot act on: refused, never guessed at.
+
+    Args:
+        name: The setting (or the variable that sets it).
+        value: Its value.
+        valid: The values it takes.
+    """
+
+    exit_code = 2
+
+    def __init__(self, name: str, value: str, valid: Iterable[str]) -> None:
+        super().__init__(f"{name} is {value!r}; use one of: {', '.join(valid)}")
+
+
+# -- the checked pip install -------------------------------------------------------------
+
+
+class PipArgumentError(PipguardError):
+    """pip's arguments ask for something a checked install cannot do.
+
+    Args:
+        problem: What, and what to do instead.
+    """
+
+    exit_code = 2
+
+
+class CannotCheck(PipguardError):
+    """The install cannot be checked (no pip, pip's refusal, a wheel that cannot be read).
+
+    Nothing was written in the env; the exit code is 2.
+
+    Args:
+        reason: Why, in one line.
+        output: What pip printed, when pip was the one who refused.
+        returncode: pip's exit code then (None when pip did not refuse, or was stopped).
+    """
+
+    exit_code = 2
+
+    def __init__(self, reason: str, output: str = "", returncode: int | None = None) -> None:
+        super().__init__(reason)
+        self.output = output
+        self.returncode = returncode
+
+
+class InstallRefused(PipguardError):
+    """The checked install would harm conda's packages and was not let through.
+
+    Args:
+        reason: What it would harm, and the way through (or why there is none).
+    """
+
+
 # -- repair --------------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from conda_pipguard.guard.safety import never_break_conda, new_command
+from conda_pipguard.guard.safety import never_break_conda
+from conda_pipguard.guard.session import start
 from tests.guard.conftest import requires_conda
 
 pytestmark = requires_conda
@@ -32,9 +33,9 @@ def failing(hook: str, error: BaseException, fail_closed: str | None = "raise"):
 @pytest.fixture(autouse=True)
 def command(plugin_manager) -> Iterator[None]:
     """A conda command starts (our settings registered with conda, the mode unset)."""
-    new_command()
+    start("install")
     yield
-    new_command()
+    start("install")
 
 
 def set_context(monkeypatch, **variables: str) -> None:
@@ -68,10 +69,10 @@ def test_one_warning_line_per_command_however_many_hooks_fail(capsys):
     assert "Traceback" not in err
 
 
-def test_new_command_resets(capsys):
+def test_a_new_command_session_resets(capsys):
     failing("pre-command", RuntimeError("in the first command"))()
     failing("post-solve", RuntimeError("still the first"))()
-    new_command()
+    start("install")
     failing("post-solve", RuntimeError("in the second command"))()
     lines = warnings_in(capsys.readouterr().err)
     assert len(lines) == 2
@@ -148,7 +149,7 @@ def test_the_traceback_only_at_debug(monkeypatch, capsys, conda_logging):
 
     set_context(monkeypatch, CONDA_VERBOSITY="3")  # -vvv
     conda_command_logging()
-    new_command()
+    start("install")
     failing("post-solve", RuntimeError("loud"))()
     err = capsys.readouterr().err
     assert warnings_in(err) == [

@@ -12,13 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import PipguardError
-
-
-class PipArgumentError(PipguardError):
-    """pip's arguments ask for something a checked install cannot do."""
-
-    exit_code = 2
+from ..errors import PipArgumentError
 
 
 def _words(text: str) -> frozenset[str]:

@@ -21,6 +21,7 @@ from ..disk.activation import Activation
 from ..disk.condameta import CondaMeta, conda_meta_dir
 from ..disk.environment import Environment, collector_paused, load_environment
 from ..disk.python import discover
+from ..errors import CannotCheck
 from ..locks.marker import LockStatus, read_status
 from ..model.ledger import Ledger
 from ..rules.analysis import Analysis, analyze
@@ -28,7 +29,7 @@ from ..rules.versionspec import Matcher
 from .arguments import PipArguments
 from .fetch import fetch
 from .impact import PipImpact, compare
-from .pipenv import DEFAULT_TIMEOUT, CannotCheck, Pip, find_pip, scratch_dir
+from .pipenv import DEFAULT_TIMEOUT, Pip, find_pip, scratch_dir
 from .planned import after_install
 from .resolution import Planned, resolve
 from .wheelfile import WheelFile, read_wheel

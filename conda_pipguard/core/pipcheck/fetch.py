@@ -19,8 +19,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from ..disk import safeio
+from ..errors import CannotCheck
 from .arguments import PipArguments
-from .pipenv import CannotCheck, Pip
+from .pipenv import Pip
 from .resolution import Planned
 from .wheelfile import WHEEL_LIMIT, wheel_name_version
 

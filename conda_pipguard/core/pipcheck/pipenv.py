@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..disk.python import PythonLayout
-from ..errors import PipguardError
+from ..errors import CannotCheck
 from ..locks.pipconfig import PipConfig, PipConfigFiles, is_true
 from .child import ChildResult, run_child
 
@@ -37,24 +37,6 @@ _ELSEWHERE = {
     "user": "installs into the user site directory",
     "python": "runs pip for another interpreter",
 }
-
-
-class CannotCheck(PipguardError):
-    """The install cannot be checked (no pip, pip's refusal, a wheel that cannot be read).
-
-    Nothing was written in the env; the exit code is 2.
-
-    Attributes:
-        output: What pip printed, when pip was the one who refused.
-        returncode: pip's exit code then (None when pip did not refuse, or was stopped).
-    """
-
-    exit_code = 2
-
-    def __init__(self, message: str, output: str = "", returncode: int | None = None) -> None:
-        super().__init__(message)
-        self.output = output
-        self.returncode = returncode
 
 
 def pip_launcher(python: str) -> list[str]:

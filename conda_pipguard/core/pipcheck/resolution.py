@@ -16,9 +16,10 @@ from urllib.parse import unquote, urlsplit
 
 from ..disk import safeio
 from ..disk.names import canonicalize_name
+from ..errors import CannotCheck
 from .arguments import PipArguments
 from .child import ChildResult
-from .pipenv import CannotCheck, Pip
+from .pipenv import Pip
 
 #: The most bytes of report read (a report is a few KiB per project).
 REPORT_LIMIT = 64 * safeio.MiB

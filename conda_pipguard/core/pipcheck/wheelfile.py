@@ -23,7 +23,7 @@ from ..disk import safeio
 from ..disk.metafiles import csv_rows, first, parse_headers
 from ..disk.names import canonicalize_name
 from ..disk.python import PythonLayout
-from .pipenv import CannotCheck
+from ..errors import CannotCheck
 
 #: The largest wheel read (its directory is at its end: the size costs nothing).
 WHEEL_LIMIT = 16 * 1024 * safeio.MiB

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from conda_pipguard.core.disk.containment import Within
 from conda_pipguard.core.disk.distributions import Distribution
 from conda_pipguard.core.disk.environment import load_environment
 from conda_pipguard.core.disk.metafiles import RecordListing
 from conda_pipguard.core.disk.records import CondaRecord, RecordFile
-from conda_pipguard.core.model import ownership
 from conda_pipguard.core.model.ledger import Ledger
 from conda_pipguard.core.model.ownership import (
     Ownership,
@@ -28,9 +28,9 @@ from conda_pipguard.core.model.ownership import (
     counterparts,
     dist_dir_of,
     is_intact,
-    name_keys,
     project_key,
 )
+from conda_pipguard.core.disk.names import name_keys
 from tests.support.envkit import Dist, site_packages
 
 #: A site-packages path for the plain-directory tests (nothing there runs Python).
@@ -210,13 +210,13 @@ def linked(prefix: Path, *, hashes: bool = True) -> tuple[CondaRecord, Distribut
 def hashed_reads(monkeypatch) -> list[str]:
     """The files ``is_intact`` hashes (the real hash, counted)."""
     seen: list[str] = []
-    real = ownership.sha256_file
+    real = Within.sha256
 
-    def counting(path):
+    def counting(self, path):
         seen.append(os.fspath(path).rsplit("/", 1)[-1])
-        return real(path)
+        return real(self, path)
 
-    monkeypatch.setattr(ownership, "sha256_file", counting)
+    monkeypatch.setattr(Within, "sha256", counting)
     return seen
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conda_pipguard.core.pipcheck.arguments import PipArgumentError, read_arguments
+from conda_pipguard.core.errors import PipArgumentError
+from conda_pipguard.core.pipcheck.arguments import read_arguments
 
 
 def test_the_dry_run_gets_everything_but_dry_run():

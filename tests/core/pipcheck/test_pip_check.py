@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from conda_pipguard.core.errors import CannotCheck
 from conda_pipguard.core.pipcheck.arguments import read_arguments
 from conda_pipguard.core.pipcheck.check import CheckedInstall, checked_install
-from conda_pipguard.core.pipcheck.pipenv import CannotCheck
 from tests.support.envkit import tree_hashes
 
 OPENCV = {"cv2/__init__.py": "from .cv2 import *\n", "cv2/cv2.so": b"\x7fELF conda's opencv"}

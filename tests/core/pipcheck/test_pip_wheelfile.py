@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conda_pipguard.core.disk.python import PythonLayout
-from conda_pipguard.core.pipcheck.pipenv import CannotCheck
+from conda_pipguard.core.errors import CannotCheck
 from conda_pipguard.core.pipcheck.wheelfile import read_wheel, wheel_name_version
 from tests.conftest import PY
 from tests.support.wheels import make_wheel
