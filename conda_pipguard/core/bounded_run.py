@@ -17,15 +17,20 @@ It ends within the timeout plus :data:`GRACE` and a second or two for the kill.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
+import locale
 import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO, TextIO
 
 #: How long output is still read after the child exited (a descendant may hold the pipe).
 GRACE = 0.5
@@ -51,6 +56,71 @@ class BoundedResult:
     stderr: str
     timed_out: bool = False
     truncated: bool = False
+
+
+class Tail:
+    """One output stream of a child, drained to its end in a thread, its last bytes kept.
+
+    A full pipe would stall the child, so the stream is read whatever the child writes; only
+    the last *limit* bytes are kept (what went wrong comes last), from a line's start when
+    earlier output was left out. With *echo*, everything read is relayed as it comes.
+
+    Args:
+        stream: The pipe.
+        limit: The most bytes kept.
+        echo: Where to relay the output (decoded as the locale says), or None.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int, echo: TextIO | None = None) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._echo = echo
+        self._kept = bytearray()
+        self.truncated = False
+        self._encoding = locale.getpreferredencoding(False)
+        decoder = codecs.getincrementaldecoder(self._encoding)("replace")
+        self._decoder = io.IncrementalNewlineDecoder(decoder, translate=True)
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := self._stream.read(1 << 16):
+                self._relay(chunk)
+                self._kept += chunk
+                if len(self._kept) > 2 * self._limit:
+                    del self._kept[: -self._limit]
+                    self.truncated = True
+            self._relay(b"", final=True)
+        except (OSError, ValueError):
+            pass  # the pipe went away with the child
+        finally:
+            self._stream.close()
+
+    def _relay(self, chunk: bytes, final: bool = False) -> None:
+        if self._echo is None:
+            return
+        try:
+            self._echo.write(self._decoder.decode(chunk, final))
+            self._echo.flush()
+        except (OSError, ValueError):  # our own output is gone: keep draining the child's
+            self._echo = None
+
+    def text(self, wait: float | None = None) -> str:
+        """The kept end, decoded as ``text=True`` would (universal newlines).
+
+        Args:
+            wait: Seconds to wait for the stream's end (None: until it ends).
+        """
+        self._thread.join(wait)
+        kept = bytes(self._kept)
+        if len(kept) > self._limit:
+            kept = kept[-self._limit :]
+            self.truncated = True
+        if self.truncated:
+            kept = kept[kept.find(b"\n") + 1 :]  # from a whole line (-1 + 1: all of it)
+        text = kept.decode(self._encoding, "replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def run_bounded(
@@ -109,7 +179,7 @@ def run_bounded(
                 time.sleep(0.01)
         timed_out = not exited
     finally:
-        _kill_group(process)
+        kill_group(process)
         if posix:
             _kill_escaped(marker, None if closed else pipe_id)
         process.stderr.close()
@@ -133,7 +203,8 @@ def _has_exited(process: subprocess.Popen[bytes]) -> bool:
         return True
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process group *process* leads (it was started in a session of its own)."""
     killpg = getattr(os, "killpg", None)
     if killpg is not None:
         try:

@@ -21,7 +21,6 @@ from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import EnvironmentFrozen, RepairError
-from ..core.model.ownership import label
 from ..core.printable import printable
 from ..core.repair.build import build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
@@ -36,8 +35,6 @@ FIX = "Uninstall the non-conda copies, then reinstall conda's exact packages"
 #: How many findings the compact report names before summing up the rest.
 _SHOWN = 10
 
-#: Kinds whose messages count (or name) conda's files: conda's own checks list those files.
-_FILE_KINDS = frozenset({"shadowed", "clobbered", "altered", "missing-files"})
 #: conda's checks of its own files, as 26.1+ and older conda name them.
 _CONDA_FILE_CHECKS = ("altered-files", "missing-files", "Altered Files", "Missing Files")
 
@@ -61,28 +58,6 @@ def conda_file_checks() -> tuple[str, ...]:
 
     names = {check.name for check in context.plugin_manager.get_hook_results("health_checks")}
     return tuple(name for name in _CONDA_FILE_CHECKS if name in names)
-
-
-def without_files(finding: Finding) -> str:
-    """The finding's message without the counts and paths of conda's files in it."""
-    paths, kind = finding.paths, finding.kind
-    conda = f"conda's {finding.conda_package} {finding.conda_version}"
-    if kind == "shadowed" and paths is not None and paths.overwritten is not None:
-        counts = (
-            f": {count_of(paths.overwritten, 'file')} overwritten, {paths.deleted} deleted, "
-            f"{paths.identical} rewritten unchanged"
-        )
-        return finding.message.replace(counts, "", 1)
-    if kind == "clobbered" and finding.dist is not None:
-        return f"{label(finding.dist)} overwrote files of {conda}"
-    if kind == "altered":
-        return (
-            f"files of {conda} were changed after conda installed them, and no installed "
-            "distribution explains it"
-        )
-    if kind == "missing-files":
-        return f"files of {conda} are missing{finding.message.partition(' missing')[2]}"
-    return finding.message
 
 
 def _files_line(findings: list[Finding], checks: tuple[str, ...], target: str) -> str:
@@ -138,14 +113,14 @@ def render_check(
     ]
     shown = findings if verbose else problems[:_SHOWN]
     for finding in shown:
-        message = without_files(finding) if file_checks else finding.message
+        message = (finding.brief or finding.message) if file_checks else finding.message
         lines.append(printable(f"  {finding.level!s:<7} {finding.kind}: {message}"))
         if verbose and finding.fix:
             lines.append(printable(f"          fix: {finding.fix}"))
     if len(shown) < len(findings if verbose else problems):
         lines.append(f"  ... and {len(problems) - len(shown)} more (conda doctor -v)")
     lines.append("")
-    about_files = [f for f in shown if f.kind in _FILE_KINDS]
+    about_files = [f for f in shown if f.brief]
     if file_checks and about_files:
         lines.append(_files_line(about_files, file_checks, target))
     lines.append(

@@ -9,12 +9,12 @@ that prints without end costs a fixed amount of memory.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+
+from ..bounded_run import Tail, kill_group
 
 #: The most bytes kept of each stream (the last ones: pip's errors come at the end).
 OUTPUT_LIMIT = 256 * 1024
@@ -52,52 +52,6 @@ class ChildResult:
         return "\n".join(part.rstrip() for part in (self.stderr, self.stdout) if part.strip())
 
 
-class _Tail:
-    """Reads a stream to its end in a thread, keeping its last *limit* bytes."""
-
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
-        self._stream = stream
-        self._limit = limit
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self.truncated = False
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            while chunk := self._stream.read(1 << 16):
-                self._chunks.append(chunk)
-                self._size += len(chunk)
-                while self._size - len(self._chunks[0]) >= self._limit:
-                    self._size -= len(self._chunks.pop(0))
-                    self.truncated = True
-        except (OSError, ValueError):
-            pass  # the pipe went away with the child
-        finally:
-            self._stream.close()
-
-    def text(self) -> str:
-        """What was kept, decoded (waits a bounded time for the reader to finish)."""
-        self._thread.join(_DRAIN_SECONDS)
-        data = b"".join(self._chunks)
-        if len(data) > self._limit:
-            data = data[-self._limit :]
-            self.truncated = True
-        return data.decode("utf-8", errors="replace")
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    killpg = getattr(os, "killpg", None)
-    if killpg is not None:
-        try:
-            killpg(process.pid, signal.SIGKILL)
-            return
-        except OSError:
-            pass  # already gone, or not a group leader: kill the process itself
-    process.kill()
-
-
 def run_child(
     argv: Sequence[str],
     *,
@@ -132,14 +86,14 @@ def run_child(
     except OSError as err:
         return ChildResult(command, 127, "", f"cannot run {command[0]}: {err.strerror or err}")
     assert process.stdout is not None and process.stderr is not None
-    out, err = _Tail(process.stdout, limit), _Tail(process.stderr, limit)
+    out, err = Tail(process.stdout, limit), Tail(process.stderr, limit)
     # a timer kills at the bound; waiting without a timeout blocks in waitpid instead of
     # polling, so the end is seen the moment it comes
     expired = threading.Event()
 
     def expire() -> None:
         expired.set()
-        _kill_group(process)
+        kill_group(process)
 
     timer = threading.Timer(timeout, expire)
     timer.daemon = True
@@ -147,13 +101,13 @@ def run_child(
     try:
         process.wait()
     except BaseException:
-        _kill_group(process)
+        kill_group(process)
         process.wait()
         raise
     finally:
         timer.cancel()
     timed_out = expired.is_set() and process.returncode != 0  # (not one that ended just then)
-    stdout, stderr = out.text(), err.text()
+    stdout, stderr = out.text(_DRAIN_SECONDS), err.text(_DRAIN_SECONDS)
     return ChildResult(
         command,
         process.returncode,

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..disk.names import canonicalize_name
 from ..rules.analysis import Analysis
-from ..rules.findings import Finding, Severity
+from ..rules.findings import Finding
+from ..rules.kinds import Severity
 
 
 def _key(finding: Finding) -> tuple[Any, ...]:

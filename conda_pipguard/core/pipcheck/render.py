@@ -12,15 +12,18 @@ import shlex
 from typing import Any
 
 from ..printable import printable_lines
-from ..rules.findings import Finding, Severity, count_of
+from ..rules.findings import Finding, count_of
+from ..rules.kinds import Severity
+from ..rules.kinds import Timeline as Told
 from .check import CheckedInstall
 from .impact import findings_json
 
-#: Headings of the findings the plan lists as conda lists its actions, by kind.
+#: Headings of the findings the plan lists as conda lists its actions, by how the registry
+#: says a finding tells an effect (the same words the incident's timeline uses).
 _HEADINGS = {
-    "shadowed": "The following conda packages would be replaced by pip:",
-    "clobbered": "The following conda packages would have files overwritten by pip:",
-    "conda-dependency-broken": "The following conda packages would break:",
+    Told.REPLACED: "The following conda packages would be replaced by pip:",
+    Told.OVERWROTE: "The following conda packages would have files overwritten by pip:",
+    Told.BROKE: "The following conda packages would break:",
 }
 
 
@@ -48,7 +51,7 @@ def _broken(finding: Finding) -> str:
     return f"{finding.conda_package} {finding.conda_version} (needs {needs})"
 
 
-_LINES = {"shadowed": _replaced, "clobbered": _overwritten, "conda-dependency-broken": _broken}
+_LINES = {Told.REPLACED: _replaced, Told.OVERWROTE: _overwritten, Told.BROKE: _broken}
 
 
 def _installs(checked: CheckedInstall) -> list[str]:
@@ -81,11 +84,13 @@ def render_plan(checked: CheckedInstall) -> str:
         return printable_lines(lines)
     lines += ["The following packages would be installed by pip:", "", *_installs(checked), ""]
     impact = checked.impact
-    for kind, heading in _HEADINGS.items():
-        found = [f for f in impact.new if f.kind == kind]
+    for told, heading in _HEADINGS.items():
+        found = [f for f in impact.new if f.row.timeline is told]
         if found:
-            lines += [heading, "", *(f"  {_LINES[kind](f)}" for f in found), ""]
-    others = [f for f in impact.new if f.kind not in _HEADINGS and f.level >= Severity.WARNING]
+            lines += [heading, "", *(f"  {_LINES[told](f)}" for f in found), ""]
+    others = [
+        f for f in impact.new if f.row.timeline not in _HEADINGS and f.level >= Severity.WARNING
+    ]
     if others:
         width = max(len(f.kind) for f in others)
         lines += ["Also found after the install:", ""]

@@ -11,17 +11,14 @@ and what was not.
 
 from __future__ import annotations
 
-import codecs
-import io
 import json
-import locale
 import os
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
-from typing import IO, Any, TextIO
+from typing import Any
 
+from ..bounded_run import Tail
 from ..diagnosis import Diagnosis
 from ..errors import PackagesUnavailable
 from ..printable import printable, printable_lines
@@ -112,56 +109,12 @@ def run_step(step: Step, *, echo: bool) -> StepResult:
     with proc:
         assert proc.stdout is not None and proc.stderr is not None
         tails = (
-            _Tail(proc.stdout, sys.stdout if echo else None),
-            _Tail(proc.stderr, sys.stderr if echo else None),
+            Tail(proc.stdout, OUTPUT_LIMIT, sys.stdout if echo else None),
+            Tail(proc.stderr, OUTPUT_LIMIT, sys.stderr if echo else None),
         )
-        readers = [threading.Thread(target=tail.drain, daemon=True) for tail in tails]
-        for reader in readers:
-            reader.start()
-        for reader in readers:
-            reader.join()
+        texts = [tail.text() for tail in tails]
         returncode = proc.wait()
-    return StepResult(step, returncode, tails[0].text(), tails[1].text())
-
-
-class _Tail:
-    """One output stream of a command: drained to its end, relayed, its last bytes kept."""
-
-    def __init__(self, stream: IO[bytes], echo: TextIO | None) -> None:
-        self._stream = stream
-        self._echo = echo
-        self._kept = bytearray()
-        self._cut = False
-        self._encoding = locale.getpreferredencoding(False)
-        decoder = codecs.getincrementaldecoder(self._encoding)("replace")
-        self._decoder = io.IncrementalNewlineDecoder(decoder, translate=True)
-
-    def drain(self) -> None:
-        """Read the stream to its end (a full pipe would stall the command)."""
-        while chunk := self._stream.read(1 << 16):
-            self._relay(chunk)
-            self._kept += chunk
-            if len(self._kept) > 2 * OUTPUT_LIMIT:
-                del self._kept[:-OUTPUT_LIMIT]
-                self._cut = True
-        self._relay(b"", final=True)
-
-    def _relay(self, chunk: bytes, final: bool = False) -> None:
-        if self._echo is None:
-            return
-        try:
-            self._echo.write(self._decoder.decode(chunk, final))
-            self._echo.flush()
-        except (OSError, ValueError):  # our own output is gone: keep draining the command's
-            self._echo = None
-
-    def text(self) -> str:
-        """The kept end, decoded as ``text=True`` would (universal newlines)."""
-        kept = bytes(self._kept[-OUTPUT_LIMIT:])
-        if self._cut or len(self._kept) > OUTPUT_LIMIT:
-            kept = kept[kept.find(b"\n") + 1 :]  # from a whole line (-1 + 1: all of it)
-        text = kept.decode(self._encoding, "replace")
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return StepResult(step, returncode, *texts)
 
 
 def conda_error(result: StepResult) -> str:

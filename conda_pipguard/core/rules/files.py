@@ -43,6 +43,8 @@ def file_findings(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     paths=PathCounts(overwritten=len(altered), deleted=len(missing), identical=0),
                     location=record.record_path,
                     details={"altered": list(altered[:_SAMPLE])},
+                    brief=f"files of conda's {record.name} {record.version} were changed after "
+                    "conda installed them, and no installed distribution explains it",
                 )
             )
         if missing:
@@ -58,19 +60,19 @@ def _missing(damage: RecordDamage, gone: bool, fixes: FixCommands) -> Finding:
         else ""
     )
     number = count_of(len(missing), "file")
+    conda = f"conda's {record.name} {record.version}"
     if gone:
         entries = damage.entries_missing
         what = f", {entries[0].rpartition('/site-packages/')[2]} among them" if entries else ""
+        tail = "; it cannot be imported and counts as not installed"
         message = (
-            f"conda's {record.name} {record.version} is gone: {len(missing)} of its "
-            f"{count_of(damage.counted, 'file')} are missing{what}{how}; it cannot be imported "
-            "and counts as not installed"
+            f"{conda} is gone: {len(missing)} of its {count_of(damage.counted, 'file')} "
+            f"are missing{what}{how}{tail}"
         )
+        brief = f"{conda} is gone: files of it are missing{what}{how}{tail}"
     else:
-        message = (
-            f"{number} of conda's {record.name} {record.version} "
-            f"{'is' if len(missing) == 1 else 'are'} missing{how}"
-        )
+        message = f"{number} of {conda} {'is' if len(missing) == 1 else 'are'} missing{how}"
+        brief = f"files of {conda} are missing{how}"
     return Finding.about(
         "missing-files",
         message,
@@ -84,4 +86,5 @@ def _missing(damage: RecordDamage, gone: bool, fixes: FixCommands) -> Finding:
             "gone": gone,
             "entries_missing": list(damage.entries_missing[:_SAMPLE]),
         },
+        brief=brief,
     )

@@ -63,6 +63,9 @@ class Finding:
         paths: File counts for ``shadowed``/``clobbered``.
         location: Prefix-relative path the finding is about (a dist-info, a record...).
         details: Extra JSON-ready facts (additive to the contract).
+        brief: The message without the counts and paths of conda's files it names, for a
+            reader that leaves those to conda's own checks (``conda doctor``); '' when the
+            message names none (not in the JSON).
         dist: The distribution object the rule looked at (not in the JSON, not compared).
         record: The conda record concerned, when ``conda-meta`` still has it (idem).
         history_dist: The conda package ``conda-meta/history`` names, when its record is gone
@@ -87,6 +90,7 @@ class Finding:
     paths: PathCounts | None = None
     location: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    brief: str = field(default="", compare=False, repr=False)
     dist: Distribution | None = field(default=None, compare=False, repr=False)
     record: CondaRecord | None = field(default=None, compare=False, repr=False)
     history_dist: HistoryDist | None = field(default=None, compare=False, repr=False)

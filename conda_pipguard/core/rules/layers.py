@@ -50,17 +50,21 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     f"{installer_of(dist)}'s, so pip and uv would uninstall or upgrade conda's "
                     "files as their own"
                 )
+                brief = ""
             else:
-                message = (
+                brief = (
                     f"{label(dist)} {verb} conda's {record.name} {record.version}"
-                    f"{_both_names(overlay, dist, record.name)}: "
-                    f"{count_of(counts.overwritten or 0, 'file')} overwritten, "
+                    f"{_both_names(overlay, dist, record.name)}"
+                )
+                message = (
+                    f"{brief}: {count_of(counts.overwritten or 0, 'file')} overwritten, "
                     f"{counts.deleted} deleted, {counts.identical} rewritten unchanged"
                 )
             if is_pip and not same:
-                message += (
+                upgraded = (
                     "; pip upgraded itself, conda will put its own pip back on its next change"
                 )
+                message, brief = message + upgraded, brief + upgraded
             findings.append(
                 Finding.about(
                     "shadowed",
@@ -72,6 +76,7 @@ def shadowed(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     severity=Severity.WARNING if is_pip or same else None,
                     paths=counts,
                     details={"same_bytes": True} if same else {},
+                    brief=brief,
                 )
             )
         gone = layer.history
@@ -121,11 +126,13 @@ def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
             if overlap.record in layer.counterparts or not overlap.overwritten:
                 continue  # the same bytes (a shared namespace __init__.py): nothing is broken
             record = overlap.record
+            conda = (
+                f"conda's {record.name} {record.version}{_both_names(overlay, dist, record.name)}"
+            )
             findings.append(
                 Finding.about(
                     "clobbered",
-                    f"{label(dist)} overwrote {count_of(overlap.overwritten, 'file')} of conda's "
-                    f"{record.name} {record.version}{_both_names(overlay, dist, record.name)}",
+                    f"{label(dist)} overwrote {count_of(overlap.overwritten, 'file')} of {conda}",
                     fixes.repair(),
                     dist=dist,
                     record=record,
@@ -133,6 +140,7 @@ def clobbered(overlay: Overlay, fixes: FixCommands) -> list[Finding]:
                     paths=PathCounts(
                         overlap.overwritten, 0, overlap.count(Content.BOTH, Content.CONDA)
                     ),
+                    brief=f"{label(dist)} overwrote files of {conda}",
                 )
             )
     return findings

@@ -19,6 +19,7 @@ from conda_pipguard.core.disk.containment import Within
 from conda_pipguard.core.disk.distributions import Distribution
 from conda_pipguard.core.disk.environment import load_environment
 from conda_pipguard.core.disk.metafiles import RecordListing
+from conda_pipguard.core.disk.names import name_keys
 from conda_pipguard.core.disk.records import CondaRecord, RecordFile
 from conda_pipguard.core.model.ledger import Ledger
 from conda_pipguard.core.model.ownership import (
@@ -30,7 +31,6 @@ from conda_pipguard.core.model.ownership import (
     is_intact,
     project_key,
 )
-from conda_pipguard.core.disk.names import name_keys
 from tests.support.envkit import Dist, site_packages
 
 #: A site-packages path for the plain-directory tests (nothing there runs Python).
