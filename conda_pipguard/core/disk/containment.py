@@ -15,7 +15,7 @@ import posixpath
 import re
 import stat
 
-from .safeio import UnreadableFile, is_under, read_fd
+from .safeio import UnreadableFile, check_regular, is_under, read_fd
 
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -191,11 +191,7 @@ class Within:
         """
         fd = self.open(path)
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise UnreadableFile(errno.EINVAL, "not a regular file", path)
-            if info.st_size > limit:
-                raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", path)
+            check_regular(fd, limit, path)
             return read_fd(fd, limit, path)
         finally:
             os.close(fd)

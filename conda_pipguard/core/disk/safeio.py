@@ -65,14 +65,23 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int, root: str | None = N
     name = os.fspath(path)
     fd = _open(name, root)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(errno.EINVAL, "not a regular file", name)
-        if info.st_size > limit:
-            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+        check_regular(fd, limit, name)
         return read_fd(fd, limit, name)
     finally:
         os.close(fd)
+
+
+def check_regular(fd: int, limit: int, name: str) -> None:
+    """Refuse open file *fd* unless it is a regular file of at most *limit* bytes.
+
+    Raises:
+        UnreadableFile: Not a regular file (a FIFO, a device, a directory), or larger.
+    """
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableFile(errno.EINVAL, "not a regular file", name)
+    if info.st_size > limit:
+        raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
 
 
 def read_fd(fd: int, limit: int, name: str) -> bytes:
@@ -107,11 +116,7 @@ def open_regular(path: str | os.PathLike[str], *, limit: int, root: str | None =
     name = os.fspath(path)
     fd = _open(name, root)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(errno.EINVAL, "not a regular file", name)
-        if info.st_size > limit:
-            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+        check_regular(fd, limit, name)
     except BaseException:
         os.close(fd)
         raise
@@ -182,11 +187,7 @@ def read_lines(
     name = os.fspath(path)
     fd = _open(name, root)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(errno.EINVAL, "not a regular file", name)
-        if info.st_size > limit:
-            raise UnreadableFile(errno.EFBIG, f"larger than {limit} bytes", name)
+        check_regular(fd, limit, name)
         pending = b""
         skipping = False  # in the rest of a line already cut
         total = 0
