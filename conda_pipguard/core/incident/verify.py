@@ -76,6 +76,7 @@ class ImportCheck:
             "version": self.version,
             "modules": list(self.modules),
             "imports": self.ok,
+            "timed_out": self.timed_out,
             "error": self.error or None,
             "module": self.module or None,
             "failures": [{"module": m, "error": e} for m, e in self.failures],
