@@ -164,6 +164,16 @@ def check_claim(kit, prefix: Path, held: list[dict]) -> None:
         ), claim
 
 
+def constrain_elsewhere(prefix: Path) -> None:
+    """Activation sets ``PIP_CONSTRAINT`` to a file of the user's and no ``UV_CONSTRAINT``."""
+    state = prefix / "conda-meta" / "state"
+    variables = json.loads(state.read_text())
+    del variables["env_vars"]["UV_CONSTRAINT"]
+    variables["env_vars"]["PIP_CONSTRAINT"] = str(prefix / "mine.txt")
+    state.write_text(json.dumps(variables))
+    (prefix / "mine.txt").write_text("")
+
+
 def test_who_mark_soft_and_status_say_is_held_is_held(numpy_channel, story, scan):
     """pip always (it reads the env's pip.conf), uv only where activation set UV_CONSTRAINT."""
     uv_binary()
@@ -183,12 +193,7 @@ def test_who_mark_soft_and_status_say_is_held_is_held(numpy_channel, story, scan
     check_claim(kit, prefix, action.to_dict()["held"])
 
     # an activated PIP_CONSTRAINT naming another file, and no UV_CONSTRAINT: status says so
-    state = prefix / "conda-meta" / "state"
-    variables = json.loads(state.read_text())
-    del variables["env_vars"]["UV_CONSTRAINT"]
-    variables["env_vars"]["PIP_CONSTRAINT"] = str(prefix / "mine.txt")
-    state.write_text(json.dumps(variables))
-    (prefix / "mine.txt").write_text("")
+    constrain_elsewhere(prefix)
     diagnosis = scan(prefix)
     held = diagnosis.to_dict()["marker"]["held"]
     assert [(h["installer"], h["when"]) for h in held] == [
@@ -438,12 +443,7 @@ def test_status_json_and_refresh_after_a_conda_transaction(numpy_channel, story,
 def test_status_names_what_bypasses_the_soft_lock(numpy_channel, story, scan):
     kit, prefix = numpy_channel, story
     soft_mark(prefix)
-    state = prefix / "conda-meta" / "state"
-    variables = json.loads(state.read_text())
-    del variables["env_vars"]["UV_CONSTRAINT"]
-    variables["env_vars"]["PIP_CONSTRAINT"] = str(prefix / "mine.txt")
-    state.write_text(json.dumps(variables))
-    (prefix / "mine.txt").write_text("")
+    constrain_elsewhere(prefix)
     assert scan(prefix).marker.bypassed_by == (
         "PIP_CONSTRAINT (conda env config vars) does not name etc/conda-pipguard/constraints.txt",
         "UV_CONSTRAINT is not set (uv ignores pip.conf)",
