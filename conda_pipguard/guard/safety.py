@@ -70,21 +70,22 @@ def never_break_conda(
     def decorate(function: Callable[P, R]) -> Callable[P, R | None]:
         @functools.wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
-            from .errors import CondaPipguardError
-
             try:
                 return function(*args, **kwargs)
-            except CondaPipguardError as err:
-                if fail_closed == "return":
-                    return err  # type: ignore[return-value]
-                if fail_closed == "raise":
-                    raise
-                refusal: Exception | None = None
-                failure: Exception = err
             except Exception as err:
-                log.debug("conda-pipguard %s failed", hook, exc_info=True)
-                refusal = _refusal(hook, err) if fail_closed and _block_intended() else None
-                failure = err
+                # imported only when something failed: a hook that works pays nothing for it
+                from .errors import CondaPipguardError
+
+                refusal: Exception | None = None
+                if isinstance(err, CondaPipguardError):
+                    if fail_closed == "return":
+                        return err  # type: ignore[return-value]
+                    if fail_closed == "raise":
+                        raise
+                else:
+                    log.debug("conda-pipguard %s failed", hook, exc_info=True)
+                    refusal = _refusal(hook, err) if fail_closed and _block_intended() else None
+                failure: Exception = err
             if refusal is not None:
                 if fail_closed == "return":
                     return refusal  # type: ignore[return-value]

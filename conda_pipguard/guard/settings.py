@@ -57,11 +57,11 @@ def _plugin_setting(name: str, default: object) -> object:
     from conda.base.context import context
     from conda.common.configuration import ValidationError
 
-    from .errors import PipguardSettingError
-
     try:
         return getattr(context.plugins, name, default)
     except ValidationError as err:  # conda refused the value: so do we, never "off" instead
+        from .errors import PipguardSettingError
+
         reason = " ".join(str(err).split())
         raise PipguardSettingError(reason) from None
 
