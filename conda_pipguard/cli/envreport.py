@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.diagnosis import Diagnosis
+from ..core.plurals import agree, count_of
 from ..core.printable import printable_lines
-from ..core.rules.findings import agree, count_of, sort_findings
+from ..core.rules.findings import sort_findings
 from ..core.rules.kinds import Severity
 from ..core.rules.versionspec import Matcher
 

@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 from .diagnosis import Diagnosis
 from .disk.frozen import OVERRIDE
+from .plurals import count_of
 from .printable import printable
-from .rules.findings import count_of
 from .rules.kinds import Severity
 
 _COLOURS = {

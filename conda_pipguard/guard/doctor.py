@@ -21,10 +21,11 @@ from typing import Any
 
 from ..core.diagnosis import Diagnosis, diagnose
 from ..core.errors import EnvironmentFrozen, RepairError
+from ..core.plurals import agree, count_of
 from ..core.printable import printable
 from ..core.repair.build import build_plan, render_plan
 from ..core.repair.run import render_outcome, run_plan
-from ..core.rules.findings import Finding, agree, count_of
+from ..core.rules.findings import Finding
 from ..core.rules.kinds import Severity
 from .matcher import conda_matcher
 

@@ -30,7 +30,8 @@ from ..disk import safeio
 from ..disk.environment import Environment
 from ..disk.records import CondaRecord
 from ..model.ownership import PathIndex, installer_of
-from ..rules.findings import Finding, agree, count_of
+from ..plurals import agree, count_of
+from ..rules.findings import Finding
 from ..rules.versionspec import split_depends
 
 #: At most this many modules are imported per package (top-level ones included).

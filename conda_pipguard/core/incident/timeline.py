@@ -20,7 +20,8 @@ from ..disk.distributions import Distribution
 from ..disk.environment import Environment
 from ..disk.history import Revision
 from ..disk.names import canonicalize_name
-from ..rules.findings import Finding, count_of
+from ..plurals import count_of
+from ..rules.findings import Finding
 from ..rules.kinds import Severity
 from ..rules.kinds import Timeline as Told
 from .provenance import Stamp, describe_source, format_time, parse_history_time

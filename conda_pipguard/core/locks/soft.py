@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..disk.pypinames import NameTable, name_table
 from ..errors import CannotLock
-from ..rules.findings import count_of
+from ..plurals import count_of
 from .condavars import (
     ENV_STATE,
     ENV_VAR_NAMES,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..disk.places import config_basename
-from ..rules.findings import count_of
+from ..plurals import count_of
 from .softfiles import names_ours
 
 #: Held by every run of the installer that targets the env.

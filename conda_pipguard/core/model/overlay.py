@@ -17,19 +17,23 @@ from typing import TYPE_CHECKING
 
 from ..disk.distributions import Distribution
 from ..disk.environment import Environment
-from ..disk.history import HistoryDist
 from ..disk.names import name_keys
-from ..disk.pypinames import NameTable, name_table
 from ..disk.records import CondaRecord
 from .ledger import Content, Ledger
 from .ownership import BYTECODE, Ownership, classify, countable, counterparts
 
 if TYPE_CHECKING:
     from ..disk.history import HistoryDist
-
-if TYPE_CHECKING:
+    from ..disk.pypinames import NameTable
     from .condafiles import CondaFiles
     from .provides import Twins, Wanted
+
+
+def _conda_pypi_names() -> NameTable | None:
+    """conda-pypi's name table (:func:`..disk.pypinames.name_table`), imported when first asked."""
+    from ..disk.pypinames import name_table
+
+    return name_table()
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ class Overlay:
     layers: tuple[Layer, ...]
     involved: frozenset[str]
     pypi_names: Callable[[], NameTable | None] = field(
-        default=name_table, compare=False, repr=False
+        default=_conda_pypi_names, compare=False, repr=False
     )
 
     @property
@@ -236,7 +240,7 @@ def build_overlay(
     env: Environment,
     owners: Ownership,
     ledger: Ledger,
-    pypi_names: Callable[[], NameTable | None] = name_table,
+    pypi_names: Callable[[], NameTable | None] = _conda_pypi_names,
 ) -> Overlay:
     """Read every non-conda distribution of *env* against conda's records and the disk.
 

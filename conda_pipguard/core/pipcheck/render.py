@@ -11,8 +11,9 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from ..plurals import count_of
 from ..printable import printable_lines
-from ..rules.findings import Finding, count_of
+from ..rules.findings import Finding
 from ..rules.kinds import Severity
 from ..rules.kinds import Timeline as Told
 from .check import CheckedInstall

@@ -29,8 +29,9 @@ from ..disk.environment import Environment
 from ..disk.names import canonicalize_name, name_keys
 from ..model.ledger import Ledger
 from ..model.ownership import BYTECODE
+from ..plurals import count_of
 from ..printable import printable_lines
-from ..rules.findings import Finding, count_of
+from ..rules.findings import Finding
 from ..rules.kinds import Export, Repair
 from .channels import channel_name
 from .plan import Reinstall, Removal, RepairPlan, Suggestion, Sweep

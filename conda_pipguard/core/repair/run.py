@@ -21,9 +21,9 @@ from typing import Any
 from ..bounded_run import Tail
 from ..diagnosis import Diagnosis
 from ..errors import PackagesUnavailable
+from ..plurals import count_of
 from ..printable import printable, printable_lines
 from ..report import render_text
-from ..rules.findings import count_of
 from .plan import RepairPlan
 from .steps import Step
 

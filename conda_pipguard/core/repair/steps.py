@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rules.findings import count_of
+from ..plurals import count_of
 from . import removefiles
 
 #: What conda needs to be spelled as: ``("conda",)``, ``(sys.executable, "-m", "conda")``...

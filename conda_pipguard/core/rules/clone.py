@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..model.glance import Glance
 from ..model.overlay import Layer
 from ..model.ownership import installer_of
-from .findings import agree, count_of
+from ..plurals import agree, count_of
 
 
 def _copied(layer: Layer) -> list[str]:

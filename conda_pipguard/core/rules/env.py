@@ -12,7 +12,8 @@ from ..disk.distributions import Distribution
 from ..disk.names import canonicalize_name
 from ..model.overlay import Overlay
 from ..model.ownership import installer_of, label
-from .findings import Finding, count_of
+from ..plurals import count_of
+from .findings import Finding
 from .fixes import FixCommands
 from .requirements import needed
 from .versionspec import specifier_allows

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from ..model.overlay import Overlay
 from ..model.ownership import dist_dir_of
-from .findings import Finding, PathCounts, count_of
+from ..plurals import count_of
+from .findings import Finding, PathCounts
 from .fixes import FixCommands
 from .kinds import Severity
 

@@ -20,7 +20,8 @@ from ..disk.names import name_keys
 from ..disk.records import CondaRecord
 from ..model.overlay import Layer, Overlay
 from ..model.ownership import label
-from .findings import Finding, count_of
+from ..plurals import count_of
+from .findings import Finding
 from .fixes import FixCommands
 from .versionspec import Matcher, split_depends
 

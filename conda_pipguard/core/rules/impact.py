@@ -18,7 +18,7 @@ from ..disk.names import canonicalize_name, name_keys
 from ..disk.python import minor_version
 from ..disk.records import CondaRecord
 from ..model.ownership import Ownership, classify, counterparts, dist_dir_of, label, project_key
-from .findings import agree, count_of
+from ..plurals import agree, count_of
 from .fixes import FixCommands
 from .requirements import needed, requirement_key
 from .versionspec import specifier_allows

@@ -15,7 +15,8 @@ from ..disk.records import CondaRecord
 from ..model.ledger import Content
 from ..model.overlay import Layer, Overlay, record_missing
 from ..model.ownership import BYTECODE, installer_of, label
-from .findings import Finding, PathCounts, agree, count_of
+from ..plurals import agree, count_of
+from .findings import Finding, PathCounts
 from .fixes import FixCommands
 from .kinds import Severity
 from .requirements import needed, requirement_key

@@ -12,7 +12,8 @@ put its own files back.
 from __future__ import annotations
 
 from ..model.overlay import Overlay
-from .findings import Finding, count_of
+from ..plurals import count_of
+from .findings import Finding
 from .fixes import FixCommands
 from .kinds import Severity
 

@@ -13,7 +13,8 @@ from ..disk.distributions import Distribution
 from ..disk.records import CondaRecord
 from ..model.overlay import Overlay
 from ..model.ownership import label
-from .findings import Finding, count_of
+from ..plurals import count_of
+from .findings import Finding
 from .fixes import FixCommands
 from .kinds import Severity
 from .layers import dependents_of

@@ -24,10 +24,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
-
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 #: ``(depends entry, installed version) -> True/False, or None when not evaluated``.
 Matcher = Callable[[str, str], "bool | None"]
@@ -53,6 +52,10 @@ def parse_version(text: object) -> Version | None:
     """*text* as a PEP 440 version, or None when it is not one (or not a short string)."""
     if not isinstance(text, str) or len(text) > MAX_VERSION_LENGTH:
         return None
+    # packaging is imported by the first version parsed: a hook whose plan names no package
+    # of the env's non-conda distributions never imports it
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except (InvalidVersion, ValueError):

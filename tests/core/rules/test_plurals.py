@@ -18,8 +18,9 @@ from conda_pipguard.cli.envreport import verify_line
 from conda_pipguard.core.incident.timeline import _replace_text
 from conda_pipguard.core.locks.softholds import WRITTEN, Hold, held_sentence
 from conda_pipguard.core.model.riskline import risk_text
+from conda_pipguard.core.plurals import agree, count_of
 from conda_pipguard.core.repair.steps import remove_files_step
-from conda_pipguard.core.rules.findings import Finding, PathCounts, agree, count_of
+from conda_pipguard.core.rules.findings import Finding, PathCounts
 from conda_pipguard.core.rules.impact import _collide
 from tests.support.envkit import site_packages
 
